@@ -1,0 +1,72 @@
+"""Celery wiring, configured for reliability: a task is acknowledged only once it has run,
+a worker that dies gives its task back, and each worker holds one message at a time."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# DjangoTask gives every task delay_on_commit(): enqueue only once the transaction commits.
+app = Celery("portevoix", task_cls="celery.contrib.django.task:DjangoTask")
+
+
+def _configure() -> None:
+    from django.conf import settings
+
+    transport_options: dict[str, object] = {}
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        # kombu's filesystem transport carries messages between processes on one machine:
+        # producer and consumer read and write the same folder.
+        folder = settings.CELERY_BROKER_DIR
+        (folder / "queue").mkdir(parents=True, exist_ok=True)
+        (folder / "processed").mkdir(parents=True, exist_ok=True)
+        (folder / "control").mkdir(parents=True, exist_ok=True)
+        transport_options = {
+            "control_folder": str(folder / "control"),
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    else:
+        # Redis redelivers an unacknowledged message after the visibility timeout; it must
+        # outlast the longest time a task can wait plus its run time.
+        transport_options = {
+            "visibility_timeout": settings.CELERY_MAX_TASK_WAIT_SECONDS
+            + settings.CELERY_TASK_TIME_LIMIT
+            + 3600,
+        }
+
+    app.conf.update(
+        broker_url=settings.CELERY_BROKER_URL,
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER,
+        task_eager_propagates=True,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=settings.CELERY_TASK_TIME_LIMIT,
+        task_soft_time_limit=settings.CELERY_TASK_TIME_LIMIT - 5,
+        worker_hijack_root_logger=False,
+        timezone=settings.TIME_ZONE,
+        enable_utc=True,
+        beat_schedule={
+            "worker-heartbeat": {
+                "task": "organizations.tasks.worker_heartbeat",
+                "schedule": timedelta(seconds=settings.HEARTBEAT_INTERVAL_SECONDS),
+            },
+        },
+    )
+
+
+_configure()
+app.autodiscover_tasks()

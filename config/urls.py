@@ -1,0 +1,50 @@
+"""The only module that knows every app."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from notifications.api import NotificationViewSet
+from organizations import api as org_api
+from organizations.health import healthz
+
+router = DefaultRouter()
+router.register("teams", org_api.TeamViewSet, basename="team")
+router.register("users", org_api.MemberViewSet, basename="user")
+router.register("invitations", org_api.InvitationViewSet, basename="invitation")
+router.register("audit-log", org_api.AuditLogViewSet, basename="audit-log")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+api_v1 = [
+    path("auth/token/", org_api.TokenView.as_view(), name="api_token"),
+    path("me/", org_api.MeView.as_view(), name="api_me"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    path("django-admin/", admin.site.urls),
+    path("notifications/", include("notifications.urls")),
+    path("", include("content.urls")),
+    path("", include("advocacy.urls")),
+    path("", include("challenges.urls")),
+    path("", include("analytics.urls")),
+    path("", include("organizations.urls")),
+]
+
+if not settings.PRODUCTION:
+    # Uploaded files in development; production serves MEDIA_ROOT from the web server.
+    urlpatterns.append(
+        path(
+            f"{settings.MEDIA_URL.strip('/')}/<path:path>",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    )

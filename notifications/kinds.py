@@ -1,0 +1,41 @@
+"""Kinds of notification. Each app registers its own in AppConfig.ready(); a user chooses,
+per kind, whether it also arrives by email."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    key: str
+    label: str | Promise
+    email_default: bool
+
+
+_kinds: dict[str, NotificationKind] = {}
+
+
+def kind_register(key: str, label: str | Promise, *, email_default: bool = True) -> None:
+    _kinds[key] = NotificationKind(key, label, email_default)
+
+
+def kind_get(key: str) -> NotificationKind:
+    try:
+        return _kinds[key]
+    except KeyError:
+        raise ValueError(f"Unknown notification kind {key!r}; register it first") from None
+
+
+def kinds_all() -> list[NotificationKind]:
+    return sorted(_kinds.values(), key=lambda kind: str(kind.label))
+
+
+kind_register("account.role_changed", _("My role changed"))
+kind_register(
+    "account.invitation_accepted", _("Someone accepted my invitation"), email_default=False
+)
+kind_register("system.announcement", _("Announcements from the administrators"))

@@ -1,0 +1,91 @@
+"""The one notification service every feature uses: an in-app notification, and an email
+when the recipient wants this kind by email."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from notifications.kinds import kind_get, kinds_all
+from notifications.models import EmailPreference, Notification
+from organizations.models import User
+
+
+def email_wanted(*, user: User, kind: str) -> bool:
+    preference = EmailPreference.objects.filter(user=user, kind=kind).first()
+    return preference.email if preference else kind_get(kind).email_default
+
+
+def notification_create(
+    *, recipient: User, kind: str, title: str, body: str = "", url: str = ""
+) -> Notification:
+    kind_get(kind)  # an unknown kind is a programming error, caught in tests
+    assert recipient.organization_id is not None
+    notification = Notification.objects.create(
+        organization_id=recipient.organization_id,
+        recipient=recipient,
+        kind=kind,
+        title=title[:255],
+        body=body,
+        url=url,
+    )
+    if recipient.is_active and email_wanted(user=recipient, kind=kind):
+        from notifications.tasks import send_notification_email
+
+        send_notification_email.delay_on_commit(notification.pk)
+    return notification
+
+
+def notification_create_many(
+    *, recipients: Iterable[User], kind: str, title: str, body: str = "", url: str = ""
+) -> int:
+    count = 0
+    with transaction.atomic():
+        for recipient in recipients:
+            notification_create(recipient=recipient, kind=kind, title=title, body=body, url=url)
+            count += 1
+    return count
+
+
+def notification_send_email(*, notification_id: int) -> bool:
+    notification = (
+        Notification.objects.select_related("recipient", "organization")
+        .filter(pk=notification_id, emailed_at__isnull=True)
+        .first()
+    )
+    if notification is None:
+        return False
+    from django.conf import settings
+
+    recipient = notification.recipient
+    with translation.override(recipient.language):
+        body = render_to_string(
+            "notifications/email/notification.txt",
+            {"notification": notification, "site_url": settings.SITE_URL},
+        )
+    # Mark first: a crash after sending must not send twice on retry (at most once).
+    updated = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if updated:
+        send_mail(notification.title, body, None, [recipient.email])
+    return bool(updated)
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
+
+
+def email_preferences_set(*, user: User, email_kinds: set[str]) -> None:
+    with transaction.atomic():
+        for kind in kinds_all():
+            EmailPreference.objects.update_or_create(
+                user=user, kind=kind.key, defaults={"email": kind.key in email_kinds}
+            )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from notifications import views
+
+urlpatterns = [
+    path("", views.notification_list, name="notifications"),
+    path("bell/", views.notification_badge, name="notification_badge"),
+    path("read/", views.notification_mark_read, name="notification_mark_read"),
+    path("preferences/", views.notification_preferences, name="notification_preferences"),
+]

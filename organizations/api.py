@@ -1,0 +1,345 @@
+"""REST API for authentication, the caller, teams, people, invitations and the audit log."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from organizations import selectors, services
+from organizations.errors import DomainError
+from organizations.models import AuditLogEntry, Invitation, Role, Team, User
+
+
+class IsOrgAdmin(permissions.BasePermission):
+    message = _("Only organisation administrators can do this.")
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        return bool(request.user.is_authenticated and request.user.is_org_admin)
+
+
+class HasOrganization(permissions.BasePermission):
+    message = _("Your account does not belong to an organisation.")
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        return bool(request.user.is_authenticated and request.user.organization_id)
+
+
+class TeamRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    organization = serializers.SerializerMethodField()
+    teams = TeamRefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "language",
+            "job_title",
+            "organization",
+            "teams",
+        ]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "OrganizationRef",
+            {
+                "id": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "slug": serializers.CharField(),
+                "default_language": serializers.CharField(),
+                "time_zone": serializers.CharField(),
+                "brand_colour": serializers.CharField(),
+            },
+        )
+    )
+    def get_organization(self, user: User) -> dict | None:
+        org = user.organization
+        if org is None:
+            return None
+        return {
+            "id": org.pk,
+            "name": org.name,
+            "slug": org.slug,
+            "default_language": org.default_language,
+            "time_zone": org.time_zone,
+            "brand_colour": org.brand_colour,
+        }
+
+
+class TokenView(APIView):
+    """Exchange an email and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    class Input(serializers.Serializer):
+        email = serializers.EmailField()
+        password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+    @extend_schema(
+        request=Input,
+        responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+    )
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        # authenticate() runs through django-axes, so the API shares the login lockout.
+        user = authenticate(
+            request._request,
+            email=data.validated_data["email"].lower(),
+            username=data.validated_data["email"].lower(),
+            password=data.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise DomainError(str(_("Email or password is incorrect.")), field="password")
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        user = (
+            User.objects.select_related("organization")
+            .prefetch_related("teams")
+            .get(pk=request.user.pk)
+        )
+        return Response(MeSerializer(user).data)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.none(), allow_null=True, required=False
+    )
+    managers = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), many=True, required=False
+    )
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "kind", "parent", "managers"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            org_id = request.user.organization_id
+            self.fields["parent"].queryset = Team.objects.filter(organization_id=org_id)
+            self.fields["managers"].child_relation.queryset = User.objects.filter(
+                organization_id=org_id
+            )
+
+
+class TeamViewSet(viewsets.ModelViewSet):
+    serializer_class = TeamSerializer
+    permission_classes = [HasOrganization]
+    filterset_fields = ["parent", "kind"]
+
+    def get_queryset(self):
+        return selectors.teams_of_organization(self.request.user).prefetch_related("managers")
+
+    def get_permissions(self):
+        if self.action in ("create", "update", "partial_update", "destroy"):
+            return [IsOrgAdmin()]
+        return super().get_permissions()
+
+    def perform_create(self, serializer: TeamSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.team_create(
+            actor=self.request.user,
+            name=data["name"],
+            kind=data.get("kind", "team"),
+            parent=data.get("parent"),
+            managers=data.get("managers", []),
+            request=self.request._request,
+        )
+
+    def perform_update(self, serializer: TeamSerializer) -> None:
+        team = serializer.instance
+        data = serializer.validated_data
+        serializer.instance = services.team_update(
+            actor=self.request.user,
+            team=team,
+            name=data.get("name", team.name),
+            kind=data.get("kind", team.kind),
+            parent=data.get("parent", team.parent),
+            managers=data.get("managers", list(team.managers.all())),
+            request=self.request._request,
+        )
+
+    def perform_destroy(self, instance: Team) -> None:
+        services.team_delete(actor=self.request.user, team=instance, request=self.request._request)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    teams = TeamRefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "job_title",
+            "language",
+            "is_active",
+            "teams",
+        ]
+        read_only_fields = fields
+
+
+class MemberViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = MemberSerializer
+    permission_classes = [HasOrganization]
+    filterset_fields = ["role", "teams", "is_active"]
+
+    def get_queryset(self):
+        return selectors.member_list(self.request.user)
+
+    class RoleInput(serializers.Serializer):
+        role = serializers.ChoiceField(choices=Role.choices)
+
+    @extend_schema(request=RoleInput, responses=MemberSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsOrgAdmin])
+    def role(self, request: Request, pk: str | None = None) -> Response:
+        member = selectors.member_for_user(request.user, int(pk or 0), write=True)
+        data = self.RoleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_set_role(
+            actor=request.user,
+            user=member,
+            role=data.validated_data["role"],
+            request=request._request,
+        )
+        return Response(MemberSerializer(member).data)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    teams = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.none(), many=True, required=False
+    )
+    status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "job_title",
+            "language",
+            "teams",
+            "status",
+            "created_at",
+            "expires_at",
+            "sent_at",
+            "accepted_at",
+        ]
+        read_only_fields = ["created_at", "expires_at", "sent_at", "accepted_at"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["teams"].child_relation.queryset = Team.objects.filter(
+                organization_id=request.user.organization_id
+            )
+
+
+class InvitationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = InvitationSerializer
+    permission_classes = [IsOrgAdmin]
+
+    def get_queryset(self):
+        return selectors.invitation_list(self.request.user)
+
+    def perform_create(self, serializer: InvitationSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.invitation_create(
+            actor=self.request.user,
+            email=data["email"],
+            role=data.get("role", Role.EMPLOYEE),
+            teams=data.get("teams", []),
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            job_title=data.get("job_title", ""),
+            language=data.get("language", ""),
+            request=self.request._request,
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        invitation = selectors.invitation_for_user(request.user, int(pk or 0))
+        services.invitation_revoke(
+            actor=request.user, invitation=invitation, request=request._request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditLogEntry
+        fields = [
+            "id",
+            "created_at",
+            "actor_email",
+            "action",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "ip_address",
+            "details",
+        ]
+
+
+class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
+    """The organisation's audit log, newest first; filter with action, actor, since, until."""
+
+    serializer_class = AuditEntrySerializer
+    permission_classes = [IsOrgAdmin]
+    filter_backends: list = []
+
+    class Filters(serializers.Serializer):
+        action = serializers.CharField(required=False, allow_blank=True)
+        actor = serializers.CharField(required=False, allow_blank=True)
+        since = serializers.DateField(required=False)
+        until = serializers.DateField(required=False)
+
+    def get_queryset(self):
+        filters = self.Filters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.audit_entries(self.request.user, **filters.validated_data)
+
+    @extend_schema(parameters=[Filters])
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)

@@ -1,0 +1,151 @@
+"""Reads shared by the HTML views and the API, always scoped to the caller's organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from organizations.models import AuditLogEntry, Invitation, Role, Team, User
+
+
+def team_descendant_ids(roots: Iterable[Team | int], all_teams: Iterable[Team]) -> set[int]:
+    """Ids of the given teams and every team below them, walked in memory from one list of
+    the organisation's teams (trees are small: one query instead of one per level)."""
+    children: dict[int | None, list[int]] = {}
+    for team in all_teams:
+        children.setdefault(team.parent_id, []).append(team.pk)
+    found: set[int] = set()
+    stack = [root if isinstance(root, int) else root.pk for root in roots]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, []))
+    return found
+
+
+def teams_of_organization(user: User) -> QuerySet[Team]:
+    return Team.objects.filter(organization_id=user.organization_id)
+
+
+def visible_team_ids(user: User) -> set[int]:
+    """Teams whose people and numbers this user may see: the whole organisation for
+    admins and the comms team, the managed teams and those below them for a manager,
+    and the user's own teams otherwise."""
+    all_teams = list(teams_of_organization(user).only("id", "parent_id"))
+    if user.role in (Role.ORG_ADMIN, Role.EDITOR, Role.REVIEWER):
+        return {team.pk for team in all_teams}
+    if user.role == Role.MANAGER:
+        managed = list(user.managed_teams.values_list("id", flat=True))
+        return team_descendant_ids(managed, all_teams)
+    return set(user.teams.values_list("id", flat=True))
+
+
+def team_tree(user: User) -> list[tuple[Team, int]]:
+    """The organisation's teams in tree order with their depth, for display."""
+    teams = list(
+        teams_of_organization(user)
+        .prefetch_related(Prefetch("managers", queryset=User.objects.only("id", "email")))
+        .order_by("name")
+    )
+    children: dict[int | None, list[Team]] = {}
+    for team in teams:
+        children.setdefault(team.parent_id, []).append(team)
+    ordered: list[tuple[Team, int]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for team in children.get(parent_id, []):
+            ordered.append((team, depth))
+            walk(team.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def team_for_user(user: User, pk: int, *, write: bool = False) -> Team:
+    """The one access check for a team: another organisation's team does not exist."""
+    try:
+        team = teams_of_organization(user).get(pk=pk)
+    except Team.DoesNotExist:
+        raise Http404 from None
+    if write and not user.is_org_admin:
+        raise Http404
+    return team
+
+
+def members_visible_to(user: User) -> QuerySet[User]:
+    members = User.objects.filter(organization_id=user.organization_id)
+    if user.role in (Role.ORG_ADMIN, Role.EDITOR, Role.REVIEWER):
+        return members
+    if user.role == Role.MANAGER:
+        return members.filter(teams__in=visible_team_ids(user)).distinct()
+    return members.filter(pk=user.pk)
+
+
+def member_list(
+    user: User, *, search: str = "", role: str = "", team_id: int | None = None
+) -> QuerySet[User]:
+    members = members_visible_to(user)
+    if search:
+        from django.db.models import Q
+
+        members = members.filter(
+            Q(email__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+        )
+    if role:
+        members = members.filter(role=role)
+    if team_id:
+        members = members.filter(teams=team_id)
+    return members.prefetch_related(Prefetch("teams", queryset=Team.objects.only("id", "name")))
+
+
+def member_for_user(user: User, pk: int, *, write: bool = False) -> User:
+    try:
+        member = members_visible_to(user).get(pk=pk)
+    except User.DoesNotExist:
+        raise Http404 from None
+    if write and not user.is_org_admin:
+        raise Http404
+    return member
+
+
+def invitation_list(user: User) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(organization_id=user.organization_id)
+        .select_related("invited_by")
+        .prefetch_related("teams")
+    )
+
+
+def invitation_for_user(user: User, pk: int) -> Invitation:
+    try:
+        return invitation_list(user).get(pk=pk)
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+
+
+def audit_entries(
+    user: User,
+    *,
+    action: str = "",
+    actor: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditLogEntry]:
+    entries = AuditLogEntry.objects.filter(organization_id=user.organization_id)
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if actor:
+        entries = entries.filter(actor_email__icontains=actor)
+    tz = timezone.get_current_timezone()
+    if since:
+        entries = entries.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=tz))
+    if until:
+        entries = entries.filter(created_at__lte=datetime.combine(until, time.max, tzinfo=tz))
+    return entries

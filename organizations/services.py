@@ -1,0 +1,684 @@
+"""Every write to organisations, teams, people and invitations."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from organizations import signals
+from organizations.audit import audit_record
+from organizations.errors import ConflictError, DomainError, PermissionDeniedError
+from organizations.models import Invitation, Language, Organization, Role, Team, TeamKind, User
+
+# --- Teams ------------------------------------------------------------------------------
+
+
+def _check_parent(*, organization: Organization, team: Team | None, parent: Team | None) -> None:
+    if parent is None:
+        return
+    if parent.organization_id != organization.pk:
+        raise DomainError(_("The parent team belongs to another organisation."), field="parent")
+    ancestor: Team | None = parent
+    while ancestor is not None:
+        if team is not None and ancestor.pk == team.pk:
+            raise DomainError(_("A team cannot be placed below itself."), field="parent")
+        ancestor = ancestor.parent
+
+
+def team_create(
+    *,
+    actor: User,
+    name: str,
+    kind: str = TeamKind.TEAM,
+    parent: Team | None = None,
+    managers: list[User] | None = None,
+    request: HttpRequest | None = None,
+) -> Team:
+    organization = actor.organization
+    assert organization is not None
+    _check_parent(organization=organization, team=None, parent=parent)
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(
+                organization=organization, name=name.strip(), kind=kind, parent=parent
+            )
+            if managers:
+                team.managers.set(managers)
+            audit_record(
+                action="team.created",
+                organization=organization,
+                actor=actor,
+                target=team,
+                request=request,
+                details={"parent": parent.name if parent else None},
+            )
+    except IntegrityError:
+        raise ConflictError(
+            _("A team named “%(name)s” already exists here.") % {"name": name}, field="name"
+        ) from None
+    return team
+
+
+def team_update(
+    *,
+    actor: User,
+    team: Team,
+    name: str,
+    kind: str,
+    parent: Team | None,
+    managers: list[User],
+    request: HttpRequest | None = None,
+) -> Team:
+    organization = actor.organization
+    assert organization is not None
+    _check_parent(organization=organization, team=team, parent=parent)
+    try:
+        with transaction.atomic():
+            team.name, team.kind, team.parent = name.strip(), kind, parent
+            team.save()
+            team.managers.set(managers)
+            audit_record(
+                action="team.updated",
+                organization=organization,
+                actor=actor,
+                target=team,
+                request=request,
+                details={"managers": sorted(m.email for m in managers)},
+            )
+    except IntegrityError:
+        raise ConflictError(
+            _("A team named “%(name)s” already exists here.") % {"name": name}, field="name"
+        ) from None
+    return team
+
+
+def team_delete(*, actor: User, team: Team, request: HttpRequest | None = None) -> None:
+    if team.children.exists():
+        raise ConflictError(_("Move or delete the teams below “%(name)s” first.") % {"name": team})
+    with transaction.atomic():
+        audit_record(
+            action="team.deleted",
+            organization=team.organization,
+            actor=actor,
+            target=team,
+            request=request,
+        )
+        team.delete()
+
+
+# --- People -----------------------------------------------------------------------------
+
+
+def user_set_role(
+    *, actor: User, user: User, role: str, request: HttpRequest | None = None
+) -> User:
+    if role not in Role.values:
+        raise DomainError(_("Unknown role “%(role)s”.") % {"role": role}, field="role")
+    if user.organization_id != actor.organization_id:
+        raise PermissionDeniedError(_("This person is not in your organisation."))
+    if user.pk == actor.pk and role != Role.ORG_ADMIN:
+        raise DomainError(
+            _("You cannot remove your own administrator role; ask another administrator."),
+            field="role",
+        )
+    previous = user.role
+    if previous == role:
+        return user
+    with transaction.atomic():
+        user.role = role
+        user.save(update_fields=["role"])
+        audit_record(
+            action="user.role_changed",
+            organization=user.organization,
+            actor=actor,
+            target=user,
+            request=request,
+            details={"from": previous, "to": role},
+        )
+        transaction.on_commit(
+            lambda: signals.member_role_changed.send(
+                sender=User, user=user, previous=previous, actor=actor
+            )
+        )
+    return user
+
+
+def user_update_membership(
+    *,
+    actor: User,
+    user: User,
+    teams: list[Team],
+    job_title: str,
+    is_active: bool,
+    request: HttpRequest | None = None,
+) -> User:
+    if any(team.organization_id != actor.organization_id for team in teams):
+        raise DomainError(_("A chosen team belongs to another organisation."), field="teams")
+    if user.pk == actor.pk and not is_active:
+        raise DomainError(_("You cannot deactivate your own account."), field="is_active")
+    with transaction.atomic():
+        user.job_title = job_title
+        user.is_active = is_active
+        user.save(update_fields=["job_title", "is_active"])
+        user.teams.set(teams)
+        audit_record(
+            action="user.updated",
+            organization=user.organization,
+            actor=actor,
+            target=user,
+            request=request,
+            details={"teams": sorted(t.name for t in teams), "active": is_active},
+        )
+    return user
+
+
+def user_update_profile(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    language: str,
+    job_title: str,
+    avatar: object | None = None,
+    request: HttpRequest | None = None,
+) -> User:
+    if language not in Language.values:
+        raise DomainError(_("Unknown language."), field="language")
+    user.first_name, user.last_name = first_name.strip(), last_name.strip()
+    user.language, user.job_title = language, job_title.strip()
+    fields = ["first_name", "last_name", "language", "job_title"]
+    if avatar is not None:
+        user.avatar = avatar  # type: ignore[assignment]
+        fields.append("avatar")
+    with transaction.atomic():
+        user.save(update_fields=fields)
+        audit_record(
+            action="user.profile_updated",
+            organization=user.organization,
+            actor=user,
+            target=user,
+            request=request,
+        )
+    return user
+
+
+# --- Invitations ------------------------------------------------------------------------
+
+
+def _check_invitable(*, organization: Organization, email: str) -> None:
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        if existing.organization_id == organization.pk:
+            raise ConflictError(
+                _("%(email)s is already a member of your organisation.") % {"email": email},
+                field="email",
+            )
+        raise ConflictError(
+            _("%(email)s already has an account elsewhere.") % {"email": email}, field="email"
+        )
+
+
+def invitation_create(
+    *,
+    actor: User,
+    email: str,
+    role: str = Role.EMPLOYEE,
+    teams: list[Team] | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    job_title: str = "",
+    language: str = "",
+    request: HttpRequest | None = None,
+    audit: bool = True,
+) -> Invitation:
+    organization = actor.organization
+    assert organization is not None
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(_("Enter a valid email address."), field="email") from None
+    if role not in Role.values:
+        raise DomainError(_("Unknown role “%(role)s”.") % {"role": role}, field="role")
+    teams = teams or []
+    if any(team.organization_id != organization.pk for team in teams):
+        raise DomainError(_("A chosen team belongs to another organisation."), field="teams")
+    _check_invitable(organization=organization, email=email)
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                organization=organization,
+                email=email,
+                role=role,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                job_title=job_title.strip(),
+                language=language or organization.default_language,
+                invited_by=actor,
+                expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+            )
+            invitation.teams.set(teams)
+            if audit:
+                audit_record(
+                    action="invitation.created",
+                    organization=organization,
+                    actor=actor,
+                    target=invitation,
+                    request=request,
+                    details={"role": role},
+                )
+    except IntegrityError:
+        raise ConflictError(
+            _("An invitation for %(email)s is already waiting.") % {"email": email}, field="email"
+        ) from None
+    from organizations.tasks import send_invitation
+
+    send_invitation.delay_on_commit(invitation.pk)
+    return invitation
+
+
+def invitation_send(*, invitation_id: int) -> bool:
+    """Email an invitation link; runs in the worker. Returns False for a closed one."""
+    invitation = (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None or not invitation.is_open:
+        return False
+    link = settings.SITE_URL + reverse("invitation_accept", args=[invitation.token])
+    with translation.override(invitation.language):
+        context = {"invitation": invitation, "link": link}
+        subject = _("You are invited to join %(org)s on Portevoix") % {
+            "org": invitation.organization.name
+        }
+        body = render_to_string("organizations/email/invitation.txt", context)
+    send_mail(subject, body, None, [invitation.email])
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    return True
+
+
+def invitation_resend(*, actor: User, invitation: Invitation, request: HttpRequest | None = None):
+    if not invitation.is_open and invitation.status != "expired":
+        raise ConflictError(_("This invitation is closed."))
+    with transaction.atomic():
+        invitation.expires_at = timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+        invitation.sent_at = None
+        invitation.save(update_fields=["expires_at", "sent_at"])
+        audit_record(
+            action="invitation.resent",
+            organization=invitation.organization,
+            actor=actor,
+            target=invitation,
+            request=request,
+        )
+    from organizations.tasks import send_invitation
+
+    send_invitation.delay_on_commit(invitation.pk)
+
+
+def invitation_revoke(*, actor: User, invitation: Invitation, request: HttpRequest | None = None):
+    if invitation.accepted_at or invitation.revoked_at:
+        raise ConflictError(_("This invitation is closed."))
+    with transaction.atomic():
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            action="invitation.revoked",
+            organization=invitation.organization,
+            actor=actor,
+            target=invitation,
+            request=request,
+        )
+
+
+def invitation_accept(
+    *,
+    invitation: Invitation,
+    password: str,
+    first_name: str,
+    last_name: str,
+    request: HttpRequest | None = None,
+) -> User:
+    if not invitation.is_open:
+        raise ConflictError(_("This invitation is no longer valid. Ask for a new one."))
+    candidate = User(email=invitation.email, first_name=first_name, last_name=last_name)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password") from None
+    with transaction.atomic():
+        # Lock the invitation so two submissions cannot both create the account.
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_open:
+            raise ConflictError(_("This invitation is no longer valid. Ask for a new one."))
+        _check_invitable(organization=invitation.organization, email=invitation.email)
+        user = User.objects.create_user(
+            email=invitation.email,
+            password=password,
+            organization=invitation.organization,
+            first_name=first_name.strip() or invitation.first_name,
+            last_name=last_name.strip() or invitation.last_name,
+            role=invitation.role,
+            job_title=invitation.job_title,
+            language=invitation.language,
+        )
+        user.teams.set(invitation.teams.all())
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        audit_record(
+            action="invitation.accepted",
+            organization=invitation.organization,
+            actor=user,
+            target=locked,
+            request=request,
+        )
+        transaction.on_commit(
+            lambda: signals.invitation_accepted.send(
+                sender=Invitation, invitation=locked, user=user
+            )
+        )
+    return user
+
+
+# --- CSV import -------------------------------------------------------------------------
+
+CSV_MAX_BYTES = 2 * 1024 * 1024
+CSV_MAX_ROWS = 5000
+CSV_REQUIRED = {"email"}
+CSV_KNOWN = {"email", "first_name", "last_name", "role", "teams", "job_title", "language"}
+TEAM_PATH_SEPARATOR = ">"
+
+
+@dataclass
+class ImportRow:
+    line: int
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    team_paths: list[list[str]]
+    job_title: str
+    language: str
+
+
+@dataclass
+class ImportResult:
+    invited: int = 0
+    updated: int = 0
+    teams_created: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class ImportRejected(DomainError):
+    """The file was refused as a whole; `errors` names each problem by line."""
+
+
+def _parse_import(raw: bytes, organization: Organization) -> list[ImportRow]:
+    if len(raw) > CSV_MAX_BYTES:
+        raise ImportRejected(_("The file is larger than 2 MB."))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRejected(_("The file is not UTF-8 text. Export it as “CSV UTF-8”.")) from None
+    if not text.strip():
+        raise ImportRejected(_("The file is empty."))
+    first_line = text.splitlines()[0]
+    # French spreadsheets export with semicolons; accept both.
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    headers = {(h or "").strip().lower() for h in (reader.fieldnames or [])}
+    missing = CSV_REQUIRED - headers
+    if missing:
+        raise ImportRejected(
+            _("Missing column(s): %(cols)s. Expected: %(known)s.")
+            % {"cols": ", ".join(sorted(missing)), "known": ", ".join(sorted(CSV_KNOWN))}
+        )
+    unknown = headers - CSV_KNOWN
+    if unknown:
+        raise ImportRejected(
+            _("Unknown column(s): %(cols)s. Expected: %(known)s.")
+            % {"cols": ", ".join(sorted(unknown)), "known": ", ".join(sorted(CSV_KNOWN))}
+        )
+    rows: list[ImportRow] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for index, record in enumerate(reader, start=2):
+        if index - 1 > CSV_MAX_ROWS:
+            raise ImportRejected(_("The file has more than %(n)s rows.") % {"n": CSV_MAX_ROWS})
+        values = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k}
+        if not any(values.values()):
+            continue
+        line_errors: list[str] = []
+        email = values.get("email", "").lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            line_errors.append(_("“%(email)s” is not a valid email address") % {"email": email})
+        if email in seen:
+            line_errors.append(
+                _("%(email)s already appears on line %(line)s")
+                % {"email": email, "line": seen[email]}
+            )
+        seen.setdefault(email, index)
+        role = values.get("role", "").lower() or Role.EMPLOYEE
+        if role not in Role.values:
+            line_errors.append(
+                _("role “%(role)s” is unknown (use %(roles)s)")
+                % {"role": role, "roles": ", ".join(Role.values)}
+            )
+        language = values.get("language", "").lower() or organization.default_language
+        if language not in Language.values:
+            line_errors.append(
+                _("language “%(lang)s” is unknown (use fr or en)") % {"lang": language}
+            )
+        team_paths: list[list[str]] = []
+        for path in filter(None, (p.strip() for p in values.get("teams", "").split("|"))):
+            parts = [part.strip() for part in path.split(TEAM_PATH_SEPARATOR)]
+            if any(not part or len(part) > 120 for part in parts) or len(parts) > 3:
+                line_errors.append(
+                    _("team “%(path)s” must be up to three names separated by “>”") % {"path": path}
+                )
+            else:
+                team_paths.append(parts)
+        for name, limit in (("first_name", 100), ("last_name", 100), ("job_title", 150)):
+            if len(values.get(name, "")) > limit:
+                line_errors.append(
+                    _("%(field)s is longer than %(n)s characters") % {"field": name, "n": limit}
+                )
+        if line_errors:
+            errors.extend(
+                _("Line %(line)s: %(error)s") % {"line": index, "error": error}
+                for error in line_errors
+            )
+            continue
+        rows.append(
+            ImportRow(
+                line=index,
+                email=email,
+                first_name=values.get("first_name", ""),
+                last_name=values.get("last_name", ""),
+                role=role,
+                team_paths=team_paths,
+                job_title=values.get("job_title", ""),
+                language=language,
+            )
+        )
+    if not rows and not errors:
+        raise ImportRejected(_("The file has no rows to import."))
+    # Emails owned by another organisation can only be found against the database.
+    members = {
+        u.email: u
+        for u in User.objects.filter(email__in=[r.email for r in rows]).only(
+            "id", "email", "organization_id"
+        )
+    }
+    for row in rows:
+        owner = members.get(row.email)
+        if owner is not None and owner.organization_id != organization.pk:
+            errors.append(
+                _("Line %(line)s: %(email)s already has an account elsewhere")
+                % {"line": row.line, "email": row.email}
+            )
+    if errors:
+        raise ImportRejected(
+            _("Nothing was imported: %(n)s problem(s) to fix.") % {"n": len(errors)}, errors=errors
+        )
+    return rows
+
+
+def _team_for_path(
+    organization: Organization,
+    path: list[str],
+    cache: dict[tuple[str, ...], Team],
+    result: ImportResult,
+) -> Team:
+    kinds = [TeamKind.DEPARTMENT, TeamKind.SITE, TeamKind.TEAM]
+    parent: Team | None = None
+    for depth, name in enumerate(path):
+        key = tuple(part.lower() for part in path[: depth + 1])
+        team = cache.get(key)
+        if team is None:
+            team = Team.objects.filter(
+                organization=organization, parent=parent, name__iexact=name
+            ).first()
+            if team is None:
+                team = Team.objects.create(
+                    organization=organization,
+                    name=name,
+                    parent=parent,
+                    kind=kinds[min(depth, 2)] if len(path) > 1 else TeamKind.TEAM,
+                )
+                result.teams_created += 1
+            cache[key] = team
+        parent = team
+    assert parent is not None
+    return parent
+
+
+def users_import_csv(
+    *, actor: User, raw: bytes, request: HttpRequest | None = None
+) -> ImportResult:
+    """Import employees with their teams. The whole file is checked first; any error
+    rejects it and nothing is written. New people are invited, existing members updated."""
+    organization = actor.organization
+    assert organization is not None
+    try:
+        rows = _parse_import(raw, organization)
+    except ImportRejected as exc:
+        audit_record(
+            action="import.rejected",
+            organization=organization,
+            actor=actor,
+            request=request,
+            details={"errors": exc.errors[:50] or [exc.message]},
+        )
+        raise
+    result = ImportResult()
+    cache: dict[tuple[str, ...], Team] = {}
+    with transaction.atomic():
+        existing = {
+            u.email: u
+            for u in User.objects.filter(
+                organization=organization, email__in=[r.email for r in rows]
+            )
+        }
+        open_invites = {
+            i.email: i
+            for i in Invitation.objects.filter(
+                organization=organization,
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+                email__in=[r.email for r in rows],
+            )
+        }
+        for row in rows:
+            teams = [_team_for_path(organization, path, cache, result) for path in row.team_paths]
+            member = existing.get(row.email)
+            if member is not None:
+                if member.role != row.role and member.pk != actor.pk:
+                    user_set_role(actor=actor, user=member, role=row.role, request=request)
+                member.first_name = row.first_name or member.first_name
+                member.last_name = row.last_name or member.last_name
+                member.job_title = row.job_title or member.job_title
+                member.save(update_fields=["first_name", "last_name", "job_title"])
+                if teams:
+                    member.teams.set(teams)
+                result.updated += 1
+                continue
+            stale = open_invites.get(row.email)
+            if stale is not None:
+                # A newer import replaces a pending invitation rather than failing on it.
+                stale.revoked_at = timezone.now()
+                stale.save(update_fields=["revoked_at"])
+            invitation_create(
+                actor=actor,
+                email=row.email,
+                role=row.role,
+                teams=teams,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                job_title=row.job_title,
+                language=row.language,
+                request=request,
+                audit=False,
+            )
+            result.invited += 1
+        audit_record(
+            action="import.completed",
+            organization=organization,
+            actor=actor,
+            request=request,
+            details={
+                "invited": result.invited,
+                "updated": result.updated,
+                "teams_created": result.teams_created,
+            },
+        )
+    return result
+
+
+def organization_update(
+    *,
+    actor: User,
+    name: str,
+    default_language: str,
+    time_zone: str,
+    brand_colour: str,
+    logo: object | None = None,
+    request: HttpRequest | None = None,
+) -> Organization:
+    organization = actor.organization
+    assert organization is not None
+    organization.name = name.strip()
+    organization.default_language = default_language
+    organization.time_zone = time_zone
+    organization.brand_colour = brand_colour
+    fields = ["name", "default_language", "time_zone", "brand_colour"]
+    if logo is not None:
+        organization.logo = logo  # type: ignore[assignment]
+        fields.append("logo")
+    with transaction.atomic():
+        organization.save(update_fields=fields)
+        audit_record(
+            action="organization.updated",
+            organization=organization,
+            actor=actor,
+            target=organization,
+            request=request,
+        )
+    return organization

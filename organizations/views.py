@@ -1,0 +1,387 @@
+"""HTML views: the user's profile and language, invitation acceptance, and the org admin
+pages (organisation, teams, people, invitations, CSV import, audit log)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from organizations import selectors, services
+from organizations.errors import DomainError
+from organizations.forms import (
+    AcceptInvitationForm,
+    AuditFilterForm,
+    ImportForm,
+    InvitationForm,
+    MemberForm,
+    OrganizationForm,
+    ProfileForm,
+    TeamForm,
+)
+from organizations.models import Invitation, Language, Role, Team
+
+PAGE_SIZE = 25
+
+View = Callable[..., HttpResponse]
+
+
+def org_admin_required(view: View) -> View:
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_org_admin or request.user.organization_id is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def paginate(request: HttpRequest, items: Any) -> Any:
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _querystring_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def form_error(form: Any, error: DomainError) -> None:
+    """Show a service's refusal on the field it names, or on the form."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+    for extra in error.errors:
+        form.add_error(None, extra)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("feed")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = "/"
+    response = redirect(next_url)
+    if language in Language.values:
+        if request.user.is_authenticated:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+        from django.conf import settings
+
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
+        )
+    return response
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "job_title": user.job_title,
+            "language": user.language,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.user_update_profile(
+            user=user,
+            avatar=form.cleaned_data.get("avatar"),
+            request=request,
+            **{
+                k: form.cleaned_data[k]
+                for k in ("first_name", "last_name", "language", "job_title")
+            },
+        )
+        messages.success(request, _("Your profile is saved."))
+        return redirect("profile")
+    return render(request, "organizations/profile.html", {"form": form})
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation.objects.select_related("organization"), token=token)
+    if request.user.is_authenticated:
+        messages.info(request, _("You are already signed in."))
+        return redirect("home")
+    if not invitation.is_open:
+        return render(
+            request, "organizations/invitation_closed.html", {"invitation": invitation}, status=410
+        )
+    form = AcceptInvitationForm(
+        request.POST or None,
+        initial={"first_name": invitation.first_name, "last_name": invitation.last_name},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                invitation=invitation,
+                password=form.cleaned_data["password"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                request=request,
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to %(org)s!") % {"org": invitation.organization})
+            return redirect("home")
+    return render(
+        request, "organizations/invitation_accept.html", {"invitation": invitation, "form": form}
+    )
+
+
+# --- Administration ---------------------------------------------------------------------
+
+
+@org_admin_required
+def admin_home(request: HttpRequest) -> HttpResponse:
+    organization = request.user.organization
+    form = OrganizationForm(request.POST or None, request.FILES or None, instance=organization)
+    if request.method == "POST" and form.is_valid():
+        services.organization_update(
+            actor=request.user,
+            request=request,
+            logo=form.cleaned_data.get("logo") if "logo" in request.FILES else None,
+            **{
+                k: form.cleaned_data[k]
+                for k in ("name", "default_language", "time_zone", "brand_colour")
+            },
+        )
+        messages.success(request, _("Organisation settings saved."))
+        return redirect("org_admin_home")
+    counts = {
+        "members": organization.members.count(),
+        "teams": organization.teams.count(),
+        "open_invitations": organization.invitations.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True
+        ).count(),
+    }
+    return render(request, "organizations/admin/home.html", {"form": form, "counts": counts})
+
+
+@org_admin_required
+def admin_teams(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST or None, organization=request.user.organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_create(actor=request.user, request=request, **form.cleaned_data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("Team created."))
+            return redirect("org_admin_teams")
+    return render(
+        request,
+        "organizations/admin/teams.html",
+        {"tree": selectors.team_tree(request.user), "form": form},
+    )
+
+
+@org_admin_required
+def admin_team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    team = selectors.team_for_user(request.user, pk, write=True)
+    form = TeamForm(
+        request.POST or None,
+        organization=request.user.organization,
+        initial={
+            "name": team.name,
+            "kind": team.kind,
+            "parent": team.parent,
+            "managers": list(team.managers.all()),
+        },
+    )
+    if request.method == "POST" and "delete" in request.POST:
+        try:
+            services.team_delete(actor=request.user, team=team, request=request)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("org_admin_team_edit", pk=team.pk)
+        messages.success(request, _("Team deleted."))
+        return redirect("org_admin_teams")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_update(
+                actor=request.user, team=team, request=request, **form.cleaned_data
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("Team saved."))
+            return redirect("org_admin_teams")
+    return render(request, "organizations/admin/team_edit.html", {"team": team, "form": form})
+
+
+@org_admin_required
+def admin_users(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    role = request.GET.get("role", "")
+    team_id = request.GET.get("team", "")
+    members = selectors.member_list(
+        request.user,
+        search=search,
+        role=role if role in Role.values else "",
+        team_id=int(team_id) if team_id.isdigit() else None,
+    )
+    return render(
+        request,
+        "organizations/admin/users.html",
+        {
+            "page": paginate(request, members),
+            "q": search,
+            "role": role,
+            "team": team_id,
+            "roles": Role.choices,
+            "teams": Team.objects.filter(organization=request.user.organization),
+            "querystring": _querystring_without_page(request),
+        },
+    )
+
+
+@org_admin_required
+def admin_user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for_user(request.user, pk, write=True)
+    form = MemberForm(
+        request.POST or None,
+        organization=request.user.organization,
+        initial={
+            "role": member.role,
+            "job_title": member.job_title,
+            "is_active": member.is_active,
+            "teams": list(member.teams.all()),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_set_role(
+                actor=request.user, user=member, role=form.cleaned_data["role"], request=request
+            )
+            services.user_update_membership(
+                actor=request.user,
+                user=member,
+                teams=list(form.cleaned_data["teams"]),
+                job_title=form.cleaned_data["job_title"],
+                is_active=form.cleaned_data["is_active"],
+                request=request,
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("%(name)s is saved.") % {"name": member})
+            return redirect("org_admin_users")
+    return render(request, "organizations/admin/user_edit.html", {"member": member, "form": form})
+
+
+@org_admin_required
+def admin_invitations(request: HttpRequest) -> HttpResponse:
+    organization = request.user.organization
+    form = InvitationForm(
+        request.POST or None,
+        organization=organization,
+        initial={"language": organization.default_language},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.invitation_create(
+                actor=request.user,
+                request=request,
+                email=data["email"],
+                role=data["role"],
+                teams=list(data["teams"]),
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                job_title=data["job_title"],
+                language=data["language"],
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(
+                request, _("Invitation for %(email)s is on its way.") % {"email": data["email"]}
+            )
+            return redirect("org_admin_invitations")
+    return render(
+        request,
+        "organizations/admin/invitations.html",
+        {"form": form, "page": paginate(request, selectors.invitation_list(request.user))},
+    )
+
+
+@org_admin_required
+@require_POST
+def admin_invitation_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    invitation = selectors.invitation_for_user(request.user, pk)
+    try:
+        if verb == "revoke":
+            services.invitation_revoke(actor=request.user, invitation=invitation, request=request)
+            messages.success(request, _("Invitation revoked."))
+        elif verb == "resend":
+            services.invitation_resend(actor=request.user, invitation=invitation, request=request)
+            messages.success(request, _("Invitation sent again."))
+        else:
+            raise Http404
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("org_admin_invitations")
+
+
+@org_admin_required
+def admin_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.users_import_csv(
+                actor=request.user, raw=form.cleaned_data["file"].read(), request=request
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            errors = error.errors
+        else:
+            messages.success(
+                request,
+                _("Import done: %(invited)s invited, %(updated)s updated, %(teams)s new teams.")
+                % {
+                    "invited": result.invited,
+                    "updated": result.updated,
+                    "teams": result.teams_created,
+                },
+            )
+            return redirect("org_admin_users")
+    return render(request, "organizations/admin/import.html", {"form": form, "errors": errors})
+
+
+@org_admin_required
+def admin_audit(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.audit_entries(request.user, **{k: v for k, v in filters.items() if v})
+    return render(
+        request,
+        "organizations/admin/audit.html",
+        {
+            "form": form,
+            "page": paginate(request, entries),
+            "querystring": _querystring_without_page(request),
+        },
+    )
