@@ -1,0 +1,77 @@
+"""Shared fixtures. Personas follow the house habit: an owner (org admin), a teammate in
+the same organisation, and an outsider from another organisation."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from organizations.models import Organization, Role, Team, User
+from tests.factories import PASSWORD, OrganizationFactory, TeamFactory, UserFactory
+
+
+@dataclass
+class Personas:
+    organization: Organization
+    team: Team
+    owner: User
+    teammate: User
+    outsider: User
+    other_organization: Organization
+    other_team: Team
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # Redis (cache and lockout state) is shared by the whole run: start each test clean.
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    organization = OrganizationFactory(name="Acme Santé", slug="acme")
+    team = TeamFactory(organization=organization, name="Communication")
+    owner = UserFactory(organization=organization, role=Role.ORG_ADMIN, teams=[team])
+    teammate = UserFactory(organization=organization, role=Role.EMPLOYEE, teams=[team])
+    other_organization = OrganizationFactory(name="Other Corp", slug="other")
+    other_team = TeamFactory(organization=other_organization, name="Secret team")
+    outsider = UserFactory(
+        organization=other_organization, role=Role.ORG_ADMIN, teams=[other_team]
+    )
+    return Personas(organization, team, owner, teammate, outsider, other_organization, other_team)
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def api_client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pytest_configure(config):
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
+    # live_server fixtures from that thread are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
