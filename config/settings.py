@@ -328,6 +328,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Employee advocacy: organisations, people, content, shares, points, analytics.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

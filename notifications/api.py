@@ -19,6 +19,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's notifications, newest first (`?unread=1` for unread only)."""
 
+    queryset = Notification.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = NotificationSerializer
     filter_backends: list = []
 

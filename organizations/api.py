@@ -151,6 +151,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class TeamViewSet(viewsets.ModelViewSet):
+    queryset = Team.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = TeamSerializer
     permission_classes = [HasOrganization]
     filterset_fields = ["parent", "kind"]
@@ -211,6 +212,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = User.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = MemberSerializer
     permission_classes = [HasOrganization]
     filterset_fields = ["role", "teams", "is_active"]
@@ -276,6 +278,7 @@ class InvitationViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = Invitation.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = InvitationSerializer
     permission_classes = [IsOrgAdmin]
 
@@ -325,6 +328,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
     """The organisation's audit log, newest first; filter with action, actor, since, until."""
 
+    queryset = AuditLogEntry.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = AuditEntrySerializer
     permission_classes = [IsOrgAdmin]
     filter_backends: list = []

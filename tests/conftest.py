@@ -42,9 +42,7 @@ def personas(db) -> Personas:
     teammate = UserFactory(organization=organization, role=Role.EMPLOYEE, teams=[team])
     other_organization = OrganizationFactory(name="Other Corp", slug="other")
     other_team = TeamFactory(organization=other_organization, name="Secret team")
-    outsider = UserFactory(
-        organization=other_organization, role=Role.ORG_ADMIN, teams=[other_team]
-    )
+    outsider = UserFactory(organization=other_organization, role=Role.ORG_ADMIN, teams=[other_team])
     return Personas(organization, team, owner, teammate, outsider, other_organization, other_team)
 
 

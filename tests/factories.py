@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from organizations.models import Invitation, Organization, Role, Team, User
 
-PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+PASSWORD = "correct-horse-battery-staple"
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

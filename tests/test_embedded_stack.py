@@ -74,8 +74,12 @@ def stack_env(tmp_path):
     )
     for step in (["migrate", "--noinput"], ["seed_demo"]):
         subprocess.run(
-            [sys.executable, "manage.py", *step], cwd=ROOT, env=env, check=True,
-            capture_output=True, timeout=300,
+            [sys.executable, "manage.py", *step],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
     return env
 
@@ -86,7 +90,10 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
     log = (tmp_path / "stack.log").open("wb")
     stack = subprocess.Popen(
         [sys.executable, "bin/run-stack", "--port", str(port)],
-        cwd=ROOT, env=stack_env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=stack_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     children: set[int] = set()
     try:
@@ -102,20 +109,31 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
         csrf = session.cookies["csrftoken"]
         response = session.post(
             f"{base}/accounts/login/",
-            data={"login": "admin@demo.portevoix.test", "password": "portevoix-demo",
-                  "csrfmiddlewaretoken": csrf},
-            headers={"Referer": page.url}, timeout=10,
+            data={
+                "login": "admin@demo.portevoix.test",
+                "password": "portevoix-demo",
+                "csrfmiddlewaretoken": csrf,
+            },
+            headers={"Referer": page.url},
+            timeout=10,
         )
         assert response.status_code == 200
-        assert "Administration" in response.text or "Administration" in session.get(
-            f"{base}/admin/", timeout=5).text
+        assert (
+            "Administration" in response.text
+            or "Administration" in session.get(f"{base}/admin/", timeout=5).text
+        )
 
         # A request enqueues the invitation email; the embedded worker sends it.
         session.post(
             f"{base}/admin/invitations/",
-            data={"email": "newcomer@example.test", "role": "employee", "language": "en",
-                  "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-            headers={"Referer": f"{base}/admin/invitations/"}, timeout=10,
+            data={
+                "email": "newcomer@example.test",
+                "role": "employee",
+                "language": "en",
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{base}/admin/invitations/"},
+            timeout=10,
         )
         database = Path(stack_env["PORTEVOIX_VAR_DIR"]) / "portevoix.sqlite3"
 
@@ -132,7 +150,8 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
         # Beat fires the heartbeat every two seconds; the worker records it.
         _wait_for(
             lambda: requests.get(f"{base}/healthz", timeout=2).json()["worker_heartbeat"],
-            timeout=60, what="a periodic task to run",
+            timeout=60,
+            what="a periodic task to run",
         )
     finally:
         stack.send_signal(signal.SIGINT)

@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["organizations", "notifications", "content", "advocacy", "challenges", "analytics",
-          "config"]
+LAYERS = [
+    "organizations",
+    "notifications",
+    "content",
+    "advocacy",
+    "challenges",
+    "analytics",
+    "config",
+]
 
 
 def test_no_lower_app_imports_a_higher_one():
@@ -32,14 +39,20 @@ def test_no_lower_app_imports_a_higher_one():
 def test_docker_compose_file_is_valid():
     result = subprocess.run(
         ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
-        cwd=ROOT, env={**os.environ, "SECRET_KEY": "validation-only"},
-        capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "validation-only"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     services = subprocess.run(
         ["docker-compose", "-f", "docker-compose.yml", "config", "--services"],
-        cwd=ROOT, env={**os.environ, "SECRET_KEY": "validation-only"},
-        capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "validation-only"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     ).stdout.split()
     assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
 
@@ -53,6 +66,11 @@ def test_every_long_running_compose_service_has_a_healthcheck():
 
 
 def test_vendored_assets_are_present():
-    for asset in ("vendor/htmx/htmx.min.js", "vendor/chartjs/chart.umd.min.js",
-                  "vendor/pico/pico.min.css", "css/app.css", "js/app.js"):
+    for asset in (
+        "vendor/htmx/htmx.min.js",
+        "vendor/chartjs/chart.umd.min.js",
+        "vendor/pico/pico.min.css",
+        "css/app.css",
+        "js/app.js",
+    ):
         assert (ROOT / "static" / asset).is_file(), asset

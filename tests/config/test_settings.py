@@ -21,7 +21,11 @@ def _run_check(env_overrides: dict[str, str], *args: str) -> subprocess.Complete
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -49,8 +53,12 @@ def test_production_mode_requires_secret_key(tmp_path):
 
 def test_production_mode_refuses_debug(tmp_path):
     result = _run_check(
-        {"PORTEVOIX_ENV": "production", "SECRET_KEY": "x" * 60, "DEBUG": "true",
-         "PORTEVOIX_VAR_DIR": str(tmp_path)}
+        {
+            "PORTEVOIX_ENV": "production",
+            "SECRET_KEY": "x" * 60,
+            "DEBUG": "true",
+            "PORTEVOIX_VAR_DIR": str(tmp_path),
+        }
     )
     assert result.returncode != 0
     assert "DEBUG must be off" in result.stderr
@@ -79,7 +87,11 @@ def test_secret_from_file(tmp_path):
     code = "from django.conf import settings; print(settings.SECRET_KEY)"
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.stdout.strip() == "s3cr3t-from-a-file-" + "k" * 50
 

@@ -22,8 +22,11 @@ def test_employee_signs_in_and_sees_the_shell(page, language):
     organization = OrganizationFactory(name="Acme Santé", brand_colour="#0f766e")
     team = TeamFactory(organization=organization)
     UserFactory(
-        email=f"ambassador-{language}@example.test", organization=organization,
-        role=Role.EMPLOYEE, language=language, teams=[team],
+        email=f"ambassador-{language}@example.test",
+        organization=organization,
+        role=Role.EMPLOYEE,
+        language=language,
+        teams=[team],
     )
     page.goto("/accounts/login/")
     # The anonymous page follows the language switch.
