@@ -1,6 +1,9 @@
 # Portevoix — the two commands a newcomer needs are `make run` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# The first interpreter that really runs and is 3.11 or newer (pyenv shims may exist for
+# versions that are not installed).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
@@ -13,7 +16,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 .PHONY: run test install install-dev migrate lint typecheck messages check-deploy clean
 
 $(VENV)/.base: pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Portevoix needs Python 3.11 or newer")'
+	@test -n "$(PYTHON)" || { echo "Portevoix needs Python 3.11 or newer on the PATH"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet .
