@@ -34,8 +34,8 @@ def kinds_all() -> list[NotificationKind]:
     return sorted(_kinds.values(), key=lambda kind: str(kind.label))
 
 
-kind_register("account.role_changed", _("My role changed"))
+kind_register("account.role_changed", _("My role changes"))
 kind_register(
-    "account.invitation_accepted", _("Someone accepted my invitation"), email_default=False
+    "account.invitation_accepted", _("Someone accepts my invitation"), email_default=False
 )
-kind_register("system.announcement", _("Announcements from the administrators"))
+kind_register("system.announcement", _("The administrators post an announcement"))
