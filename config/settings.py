@@ -263,6 +263,10 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("BEHIND_PROXY", False) else ["REMOTE_ADDR"]
 )
 
+# Link previews refuse private addresses; these exceptions exist for a local test network.
+LINK_PREVIEW_ALLOW_ADDRESSES = env_list("LINK_PREVIEW_ALLOW_ADDRESSES")
+LINK_PREVIEW_EXTRA_PORTS = [int(p) for p in env_list("LINK_PREVIEW_EXTRA_PORTS") if p.isdigit()]
+
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14, minimum=1)
 
 # --- Internationalisation ---------------------------------------------------------------

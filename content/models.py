@@ -1,0 +1,399 @@
+"""The curated library: Content with its per-network captions, topics, versions and reviews;
+the organisation's content policy and compliance rules; employee suggestions; guideline
+pages and charter acceptances."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.images import validate_image
+from organizations.models import Language, Organization, Team
+
+
+class Network(models.TextChoices):
+    LINKEDIN = "linkedin", "LinkedIn"
+    X = "x", "X"
+    FACEBOOK = "facebook", "Facebook"
+
+
+class Topic(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="topics")
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(_("slug"), max_length=80)
+
+    class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="topic_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContentKind(models.TextChoices):
+    LINK = "link", _("Link")
+    IMAGE = "image", _("Image post")
+    TEXT = "text", _("Text")
+
+
+class ContentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Lifecycle(models.TextChoices):
+    """What people see: an approved item is scheduled, published or expired by its dates."""
+
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    SCHEDULED = "scheduled", _("Approved, scheduled")
+    PUBLISHED = "published", _("Published")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PreviewStatus(models.TextChoices):
+    NONE = "", _("No link")
+    PENDING = "pending", _("Fetching the preview…")
+    READY = "ready", _("Preview ready")
+    REFUSED = "refused", _("Address refused")
+    FAILED = "failed", _("Preview unavailable")
+
+
+class Content(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contents"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=ContentKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    why_it_matters = models.TextField(
+        _("why it matters"), blank=True, help_text=_("Tell employees why this post matters.")
+    )
+    link_url = models.URLField(_("link"), max_length=1000, blank=True)
+    preview_status = models.CharField(
+        max_length=10, choices=PreviewStatus.choices, default=PreviewStatus.NONE, blank=True
+    )
+    preview_title = models.CharField(max_length=300, blank=True)
+    preview_description = models.TextField(blank=True)
+    preview_image_url = models.URLField(max_length=1000, blank=True)
+    preview_site_name = models.CharField(max_length=200, blank=True)
+    preview_error = models.CharField(max_length=300, blank=True)
+    image = models.ImageField(
+        _("image"), upload_to="content/", blank=True, validators=[validate_image]
+    )
+    hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
+    topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
+    )
+    audience_teams = models.ManyToManyField(
+        Team,
+        verbose_name=_("audience"),
+        blank=True,
+        help_text=_("Empty means the whole organisation; a team includes its sub-teams."),
+    )
+    publish_at = models.DateTimeField(_("publish at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    pinned = models.BooleanField(_("pinned"), default=False)
+    evergreen = models.BooleanField(
+        _("evergreen"), default=False, help_text=_("Our positions: kept available over time.")
+    )
+    caption_locked = models.BooleanField(
+        _("caption locked"), default=False, help_text=_("Employees cannot edit the caption.")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=ContentStatus.choices, default=ContentStatus.DRAFT
+    )
+    version = models.PositiveIntegerField(default=1)
+    withdrawn_reason = models.TextField(blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("content")
+        verbose_name_plural = _("contents")
+        ordering = ["-pinned", "-publish_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "status", "publish_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("publish_at")),
+                name="content_expires_after_publish",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def lifecycle(self) -> str:
+        if self.status != ContentStatus.APPROVED:
+            return self.status
+        now = timezone.now()
+        if self.expires_at is not None and self.expires_at <= now:
+            return Lifecycle.EXPIRED
+        if self.publish_at > now:
+            return Lifecycle.SCHEDULED
+        return Lifecycle.PUBLISHED
+
+    def get_lifecycle_display(self) -> str:
+        return str(Lifecycle(self.lifecycle).label)
+
+
+class Caption(models.Model):
+    """A suggested caption for one network. Several per network are offered in rotation so
+    that colleagues do not all post the same words."""
+
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="captions")
+    network = models.CharField(_("network"), max_length=10, choices=Network.choices)
+    text = models.TextField(_("caption"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["network", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.network}: {self.text[:40]}"
+
+
+class ImageRendition(models.Model):
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="renditions")
+    name = models.CharField(max_length=20)
+    file = models.ImageField(upload_to="content/renditions/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content", "name"], name="rendition_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_id}:{self.name}"
+
+
+class ContentVersion(models.Model):
+    """A snapshot of the editable fields at each save, so that every change can be diffed."""
+
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["content", "number"], name="content_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_id} v{self.number}"
+
+
+class ReviewDecision(models.TextChoices):
+    APPROVE = "approve", _("Approved")
+    REJECT = "reject", _("Rejected")
+
+
+class Review(models.Model):
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="reviews")
+    version = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One decision per reviewer and version: approving twice never counts twice.
+            models.UniqueConstraint(
+                fields=["content", "version", "reviewer"], name="review_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_id} v{self.version} {self.decision}"
+
+
+class ContentPolicy(models.Model):
+    """An organisation's governance settings for content and shares."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="content_policy"
+    )
+    required_approvals = models.PositiveSmallIntegerField(
+        _("approvals required"),
+        default=1,
+        help_text=_("How many different reviewers must approve (for example medical and legal)."),
+    )
+    disclosure = models.CharField(
+        _("mandatory disclosure"),
+        max_length=100,
+        blank=True,
+        help_text=_("Appended to every share, for example #employee."),
+    )
+    linkedin_max_length = models.PositiveIntegerField(_("LinkedIn length limit"), default=3000)
+    x_max_length = models.PositiveIntegerField(_("X length limit"), default=280)
+    facebook_max_length = models.PositiveIntegerField(_("Facebook length limit"), default=63206)
+
+    def __str__(self) -> str:
+        return f"policy of {self.organization_id}"
+
+
+class RuleKind(models.TextChoices):
+    BLOCKED_TERM = "blocked_term", _("Blocked term")
+    ALLOWED_DOMAIN = "allowed_domain", _("Allowed link domain")
+
+
+class ComplianceRule(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="compliance_rules"
+    )
+    kind = models.CharField(max_length=20, choices=RuleKind.choices)
+    value = models.CharField(_("value"), max_length=200)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "value"], name="compliance_rule_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class Suggestion(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="suggestions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suggestions"
+    )
+    url = models.URLField(_("link"), max_length=1000, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    comment = models.TextField(_("why should colleagues share it?"), blank=True)
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    content = models.ForeignKey(
+        Content, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(url="") | ~Q(text=""), name="suggestion_has_url_or_text"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.url or self.text[:60]
+
+
+class GuidelineKind(models.TextChoices):
+    CHARTER = "charter", _("Social media charter")
+    TONE = "tone", _("Tone of voice")
+    BRAND = "brand", _("Brand identity")
+    POSITIONS = "positions", _("Our positions")
+
+
+class Guideline(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="guidelines"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=GuidelineKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text (Markdown)"))
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind"], name="guideline_one_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CharterAcceptance(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="charter_acceptances"
+    )
+    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="acceptances")
+    version = models.PositiveIntegerField()
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "guideline", "version"], name="charter_accepted_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} v{self.version}"
+
+
+class FeedVisit(models.Model):
+    """When the user last opened the feed, for "new since your last visit"."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_visit"
+    )
+    previous_visit_at = models.DateTimeField(null=True, blank=True)
+    last_visit_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.last_visit_at:%Y-%m-%d}"

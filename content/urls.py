@@ -4,6 +4,20 @@ from content import views
 
 urlpatterns = [
     path("feed/", views.feed, name="feed"),
+    path("content/<int:pk>/", views.content_detail, name="content_detail"),
+    path("content/<int:pk>/edit/", views.content_edit, name="content_edit"),
+    path("content/<int:pk>/versions/<int:number>/", views.content_version, name="content_version"),
+    path("content/<int:pk>/<str:verb>/", views.content_action, name="content_action"),
     path("library/", views.library, name="library"),
-    path("review/", views.review, name="review"),
+    path("library/new/", views.content_create, name="content_create"),
+    path("library/preview/", views.caption_preview, name="caption_preview"),
+    path("library/calendar/", views.content_calendar, name="content_calendar"),
+    path("review/", views.review_queue, name="review_queue"),
+    path("suggestions/", views.suggestions, name="suggestions"),
+    path("suggestions/<int:pk>/<str:verb>/", views.suggestion_decide, name="suggestion_decide"),
+    path("guidelines/", views.guidelines, name="guidelines"),
+    path("guidelines/charter/accept/", views.charter_accept, name="charter_accept"),
+    path("guidelines/<str:kind>/", views.guideline_page, name="guideline_page"),
+    path("guidelines/<str:kind>/edit/", views.guideline_edit, name="guideline_edit"),
+    path("admin/compliance/", views.compliance_settings, name="compliance_settings"),
 ]

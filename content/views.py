@@ -1,24 +1,527 @@
+"""HTML views of the content library: the employee feed and content pages, the editors'
+library, editor, review queue and calendar, suggestions, guidelines and compliance."""
+
 from __future__ import annotations
 
+import calendar as pycalendar
+from datetime import date
+
+import markdown
+import nh3
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from content import compliance, selectors, services
+from content.forms import (
+    ContentForm,
+    DecisionForm,
+    GuidelineForm,
+    PolicyForm,
+    RuleForm,
+    SuggestionForm,
+    split_captions,
+)
+from content.models import (
+    ContentKind,
+    ContentStatus,
+    GuidelineKind,
+    Lifecycle,
+    Network,
+    SuggestionStatus,
+)
+from organizations.errors import DomainError
+from organizations.models import Language
+from organizations.views import form_error, org_admin_required
+
+PAGE_SIZE = 12
+
+
+def _page(request: HttpRequest, items: object, size: int = PAGE_SIZE) -> object:
+    return Paginator(items, size).get_page(request.GET.get("page"))
+
+
+def _querystring(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def render_markdown(text: str) -> str:
+    """Guideline pages are Markdown written by editors; the HTML is sanitised all the same."""
+    html = markdown.markdown(text, extensions=["extra", "sane_lists"])
+    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer"))
+
+
+# --- Feed -------------------------------------------------------------------------------
 
 
 @login_required
 def feed(request: HttpRequest) -> HttpResponse:
-    return render(request, "content/feed.html")
+    user = request.user
+    topic, q = request.GET.get("topic", ""), request.GET.get("q", "").strip()
+    new_only = request.GET.get("new") == "1"
+    contents = selectors.feed_list(user, topic=topic, q=q, new_only=new_only)
+    page = _page(request, contents)
+    previous_visit = selectors.feed_previous_visit(user)
+    services.feed_visit_record(user=user)
+    return render(
+        request,
+        "content/feed.html",
+        {
+            "page": page,
+            "topics": selectors.topics_of(user),
+            "topic": topic,
+            "q": q,
+            "new_only": new_only,
+            "previous_visit": previous_visit,
+            "querystring": _querystring(request),
+            "charter_pending": selectors.charter_pending(user),
+        },
+    )
+
+
+def _network_captions(content, user) -> list[dict[str, object]]:
+    rules = services.compliance_rules_for(content.organization)
+    rows = []
+    for network in Network:
+        caption = selectors.caption_for(content, network.value, user)
+        if caption is None:
+            continue
+        full = compliance.caption_with_disclosure(text=caption.text, disclosure=rules.disclosure)
+        rows.append(
+            {
+                "network": network.value,
+                "label": network.label,
+                "caption": caption,
+                "text": full,
+                "length": compliance.weighted_length(text=full, network=network.value),
+                "limit": rules.max_lengths[network.value],
+            }
+        )
+    return rows
+
+
+@login_required
+def content_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    content = selectors.content_for_user(user, pk)
+    is_team = user.role in selectors.LIBRARY_ROLES
+    context = {
+        "content": content,
+        "captions": _network_captions(content, user),
+        "is_team": is_team,
+        "charter_pending": selectors.charter_pending(user),
+    }
+    if is_team:
+        context.update(
+            versions=content.versions.select_related("author")[:20],
+            reviews=content.reviews.select_related("reviewer")[:20],
+            policy=services.policy_for(content.organization),
+            decision_form=DecisionForm(),
+        )
+    return render(request, "content/detail.html", context)
+
+
+# --- Library and editor -----------------------------------------------------------------
+
+
+def _require_library(request: HttpRequest) -> None:
+    if request.user.role not in selectors.LIBRARY_ROLES:
+        raise Http404
 
 
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
-    if not request.user.can_edit_content:
+    _require_library(request)
+    user = request.user
+    filters = {
+        "status": request.GET.get("status", ""),
+        "topic": request.GET.get("topic", ""),
+        "language": request.GET.get("language", ""),
+        "q": request.GET.get("q", "").strip(),
+    }
+    author = request.GET.get("author", "")
+    contents = selectors.library_list(
+        user, author=int(author) if author.isdigit() else None, **filters
+    )
+    from organizations.models import User
+
+    return render(
+        request,
+        "content/library.html",
+        {
+            "page": _page(request, contents, 20),
+            "filters": filters,
+            "author": author,
+            "statuses": [(s.value, s.label) for s in Lifecycle],
+            "topics": selectors.topics_of(user),
+            "languages": Language.choices,
+            "authors": User.objects.filter(
+                organization_id=user.organization_id, role__in=["editor", "org_admin"]
+            ),
+            "querystring": _querystring(request),
+            "pending_suggestions": selectors.pending_suggestion_count(user),
+        },
+    )
+
+
+def _editor(request: HttpRequest, content=None) -> HttpResponse:
+    user = request.user
+    if not user.can_edit_content:
         raise Http404
-    return render(request, "content/library.html")
+    initial = (
+        ContentForm.initial_for(content)
+        if content
+        else {
+            "language": user.language,
+            "publish_at": timezone.localtime().replace(second=0, microsecond=0),
+            "kind": ContentKind.LINK,
+        }
+    )
+    form = ContentForm(
+        request.POST or None, request.FILES or None, organization=user.organization, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if content is None:
+                content = services.content_create(actor=user, data=form.to_input(), request=request)
+                messages.success(request, _("Draft saved."))
+            else:
+                was = content.status
+                content = services.content_update(
+                    actor=user, content=content, data=form.to_input(), request=request
+                )
+                if was == ContentStatus.APPROVED:
+                    messages.warning(request, _("Saved. The changes go back to review."))
+                else:
+                    messages.success(request, _("Saved."))
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            return redirect("content_detail", pk=content.pk)
+    return render(
+        request,
+        "content/editor.html",
+        {"form": form, "content": content, "networks": Network.choices},
+    )
 
 
 @login_required
-def review(request: HttpRequest) -> HttpResponse:
+def content_create(request: HttpRequest) -> HttpResponse:
+    return _editor(request)
+
+
+@login_required
+def content_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    content = selectors.content_for_user(request.user, pk, write=True)
+    if content.status == ContentStatus.WITHDRAWN:
+        messages.error(request, _("Withdrawn content cannot be edited."))
+        return redirect("content_detail", pk=pk)
+    return _editor(request, content)
+
+
+@login_required
+@require_POST
+def caption_preview(request: HttpRequest) -> HttpResponse:
+    """The editor's live per-network preview: counts and compliance hints (htmx)."""
+    user = request.user
+    if user.organization_id is None:
+        raise Http404
+    rules = services.compliance_rules_for(user.organization)
+    link_url = request.POST.get("link_url", "").strip()
+    rows = []
+    for network in Network:
+        texts = split_captions(request.POST.get(f"{network.value}_captions", ""))
+        for text in texts:
+            full = compliance.caption_with_disclosure(text=text, disclosure=rules.disclosure)
+            rows.append(
+                {
+                    "label": network.label,
+                    "text": full,
+                    "length": compliance.weighted_length(text=full, network=network.value),
+                    "limit": rules.max_lengths[network.value],
+                    "violations": compliance.caption_check(
+                        text=text, network=network.value, rules=rules, link_url=link_url
+                    ),
+                }
+            )
+    return render(request, "content/_caption_preview.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def content_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    user = request.user
+    content = selectors.content_for_user(user, pk)
+    comment = request.POST.get("comment", "")
+    try:
+        if verb == "submit":
+            services.content_submit(actor=user, content=content, request=request)
+            messages.success(request, _("Submitted for review."))
+        elif verb == "approve":
+            content = services.content_approve(
+                actor=user, content=content, comment=comment, request=request
+            )
+            if content.status == ContentStatus.APPROVED:
+                messages.success(request, _("Approved."))
+            else:
+                messages.success(request, _("Your approval is recorded; more are needed."))
+        elif verb == "reject":
+            services.content_reject(actor=user, content=content, comment=comment, request=request)
+            messages.success(request, _("Sent back to the author with your comment."))
+        elif verb == "withdraw":
+            services.content_withdraw(
+                actor=user, content=content, reason=request.POST.get("reason", ""), request=request
+            )
+            messages.success(request, _("Withdrawn. Employees no longer see it."))
+        else:
+            raise Http404
+    except DomainError as error:
+        messages.error(request, error.message)
+        for problem in error.errors:
+            messages.error(request, problem)
+    return redirect("content_detail", pk=pk)
+
+
+@login_required
+def content_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    _require_library(request)
+    content = selectors.content_for_user(request.user, pk)
+    return render(
+        request,
+        "content/version.html",
+        {"content": content, "number": number, "changes": selectors.version_diff(content, number)},
+    )
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
     if not request.user.can_review:
         raise Http404
-    return render(request, "content/review.html")
+    return render(
+        request,
+        "content/review.html",
+        {
+            "page": _page(request, selectors.review_queue(request.user), 20),
+            "policy": services.policy_for(request.user.organization),
+        },
+    )
+
+
+@login_required
+def content_calendar(request: HttpRequest) -> HttpResponse:
+    _require_library(request)
+    today = timezone.localdate()
+    try:
+        year, month = (
+            int(request.GET.get("year", today.year)),
+            int(request.GET.get("month", today.month)),
+        )
+        first = date(year, month, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    days = selectors.calendar_month(request.user, month=first)
+    weeks = [
+        [(day, days.get(day, [])) for day in week]
+        for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    ]
+    previous = (first.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+    following = (first.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    return render(
+        request,
+        "content/calendar.html",
+        {
+            "weeks": weeks,
+            "month": first,
+            "previous": previous,
+            "following": following,
+            "today": today,
+        },
+    )
+
+
+# --- Suggestions ------------------------------------------------------------------------
+
+
+@login_required
+def suggestions(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = SuggestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.suggestion_create(actor=user, request=request, **form.cleaned_data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("Thank you! The communications team will look at it."))
+            return redirect("suggestions")
+    status = request.GET.get("status", SuggestionStatus.PENDING if user.can_edit_content else "")
+    if status not in SuggestionStatus.values:
+        status = ""
+    return render(
+        request,
+        "content/suggestions.html",
+        {
+            "form": form,
+            "status": status,
+            "statuses": SuggestionStatus.choices,
+            "page": _page(request, selectors.suggestions_for(user, status=status), 20),
+            "querystring": _querystring(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def suggestion_decide(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    if verb not in ("accept", "decline") or not request.user.can_edit_content:
+        raise Http404
+    suggestion = selectors.suggestion_for_user(request.user, pk)
+    try:
+        suggestion = services.suggestion_decide(
+            actor=request.user,
+            suggestion=suggestion,
+            accept=verb == "accept",
+            note=request.POST.get("note", ""),
+            request=request,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("suggestions")
+    if suggestion.content_id:
+        messages.success(request, _("Accepted: a draft was created. Complete it and submit it."))
+        return redirect("content_edit", pk=suggestion.content_id)
+    messages.success(request, _("Declined. The employee is told."))
+    return redirect("suggestions")
+
+
+# --- Guidelines -------------------------------------------------------------------------
+
+
+@login_required
+def guidelines(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    pages = {g.kind: g for g in selectors.guidelines_of(user)}
+    return render(
+        request,
+        "content/guidelines.html",
+        {
+            "pages": [(kind, pages.get(kind.value)) for kind in GuidelineKind],
+            "charter_pending": selectors.charter_pending(user),
+        },
+    )
+
+
+@login_required
+def guideline_page(request: HttpRequest, kind: str) -> HttpResponse:
+    user = request.user
+    guideline = selectors.guideline_for_user(user, kind)
+    pending = selectors.charter_pending(user) if kind == GuidelineKind.CHARTER else None
+    return render(
+        request,
+        "content/guideline.html",
+        {
+            "guideline": guideline,
+            "html": render_markdown(guideline.body),
+            "pending": pending,
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+@login_required
+def guideline_edit(request: HttpRequest, kind: str) -> HttpResponse:
+    user = request.user
+    if not user.can_edit_content or kind not in GuidelineKind.values:
+        raise Http404
+    current = selectors.guidelines_of(user).filter(kind=kind).first()
+    form = GuidelineForm(
+        request.POST or None,
+        initial={"title": current.title, "body": current.body}
+        if current
+        else {"title": GuidelineKind(kind).label},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.guideline_save(actor=user, kind=kind, request=request, **form.cleaned_data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("Page saved."))
+            return redirect("guideline_page", kind=kind)
+    return render(
+        request,
+        "content/guideline_edit.html",
+        {"form": form, "kind": GuidelineKind(kind), "current": current},
+    )
+
+
+@login_required
+@require_POST
+def charter_accept(request: HttpRequest) -> HttpResponse:
+    try:
+        services.charter_accept(user=request.user, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("guidelines")
+    messages.success(request, _("Thank you: the charter is accepted."))
+    next_url = request.POST.get("next", "")
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        return redirect(next_url)
+    return redirect("feed")
+
+
+# --- Compliance (org admin) -------------------------------------------------------------
+
+
+@org_admin_required
+def compliance_settings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    policy = services.policy_for(user.organization)
+    policy_form = PolicyForm(
+        request.POST if "save_policy" in request.POST else None,
+        initial={
+            f: getattr(policy, f)
+            for f in (
+                "required_approvals",
+                "disclosure",
+                "linkedin_max_length",
+                "x_max_length",
+                "facebook_max_length",
+            )
+        },
+    )
+    rule_form = RuleForm(request.POST if "add_rule" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "save_policy" in request.POST and policy_form.is_valid():
+                services.policy_update(actor=user, request=request, **policy_form.cleaned_data)
+                messages.success(request, _("Policy saved."))
+                return redirect("compliance_settings")
+            if "add_rule" in request.POST and rule_form.is_valid():
+                services.compliance_rule_add(actor=user, request=request, **rule_form.cleaned_data)
+                messages.success(request, _("Rule added."))
+                return redirect("compliance_settings")
+            if "remove_rule" in request.POST:
+                rule = selectors.rules_of(user).filter(pk=request.POST.get("remove_rule")).first()
+                if rule is None:
+                    raise Http404
+                services.compliance_rule_remove(actor=user, rule=rule, request=request)
+                messages.success(request, _("Rule removed."))
+                return redirect("compliance_settings")
+        except DomainError as error:
+            form_error(rule_form if "add_rule" in request.POST else policy_form, error)
+    return render(
+        request,
+        "content/compliance.html",
+        {"policy_form": policy_form, "rule_form": rule_form, "rules": selectors.rules_of(user)},
+    )

@@ -1,0 +1,853 @@
+"""Compliance checks for the captions employees share: blocked terms, allowed link domains,
+per-network length and the mandatory disclosure.
+
+Pure Python (no database, no models) so it can run on submit, on approve, live in the
+editor (htmx) and on every caption an employee edits. Every violation carries its position
+in the text as written, so the editor can highlight it.
+
+Blocked terms match case- and accent-insensitively on word boundaries: the text is folded
+(NFKD, combining marks dropped, casefolded, typographic apostrophes and dashes unified, a few
+letters without decomposition such as "œ" spelled out) into a second string that keeps, for
+each of its characters, the index of the original character it came from. Inside a term,
+any run of whitespace or hyphens matches any run of whitespace or hyphens in the text
+("sans risque" matches "sans   risque", "sans\\nrisque" and "sans-risque"). When two
+configured terms overlap, the longest is reported.
+
+X lengths follow twitter-text v3: text NFC-normalised, every URL weighs 23, code points in
+the light ranges weigh 1, others 2, an emoji sequence 2 in total. URLs are recognised as
+twitter-text does in the common cases (with a scheme; "www.example.com"; "example.com/path";
+a bare "example.com" for common generic TLDs; a bare "name.fr" without a path is not a link).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from urllib.parse import unquote, urlsplit
+
+from django.utils.translation import gettext as _
+
+NETWORKS: tuple[str, ...] = ("linkedin", "x", "facebook")
+NETWORK_LIMITS: Mapping[str, int] = MappingProxyType(
+    {"linkedin": 3000, "x": 280, "facebook": 63206}
+)
+X_URL_WEIGHT = 23
+
+NETWORK_NAMES: Mapping[str, str] = MappingProxyType(
+    {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook"}
+)
+
+
+@dataclass(frozen=True)
+class ComplianceRules:
+    """An organisation's rules. Lists are accepted and stored as tuples; ``max_lengths`` may
+    name only some networks (the others keep the network's own limit) and can only lower a
+    network's limit, never raise it."""
+
+    blocked_terms: tuple[str, ...] = ()
+    disclosure: str = ""
+    allowed_domains: tuple[str, ...] = ()
+    max_lengths: Mapping[str, int] = field(default_factory=lambda: NETWORK_LIMITS, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "blocked_terms", tuple(self.blocked_terms))
+        object.__setattr__(self, "allowed_domains", tuple(self.allowed_domains))
+        object.__setattr__(
+            self,
+            "max_lengths",
+            MappingProxyType({str(key): int(value) for key, value in self.max_lengths.items()}),
+        )
+
+    def max_length(self, *, network: str) -> int:
+        _check_network(network)
+        limit = NETWORK_LIMITS[network]
+        return min(limit, self.max_lengths.get(network, limit))
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str  # "blocked_term" | "domain_not_allowed" | "too_long" | "empty"
+    message: str
+    start: int  # index in the checked (original) text
+    end: int
+    term: str = ""  # the blocked term as configured, or the domain
+
+
+def _check_network(network: str) -> None:
+    if network not in NETWORK_LIMITS:
+        raise ValueError(f"Unknown network {network!r}; expected one of {', '.join(NETWORKS)}")
+
+
+# --- Folding (case, accents, typography) with an index map back to the original -----------
+
+# Applied to the original character, before decomposition.
+_FOLD_BEFORE = {
+    "\u2019": "'",  # right single quotation mark (the French typographic apostrophe)
+    "\u2018": "'",
+    "\u02bc": "'",  # modifier letter apostrophe
+    "\u00b4": "'",  # acute accent used as an apostrophe (NFKD would make it a space)
+    "\u00ad": "",  # soft hyphen, invisible: "gué\u00adrison" is "guérison"
+    "\u200b": "",  # zero width space
+    "\u200c": "",
+    "\u200d": "",
+    "\u2060": "",  # word joiner
+    "\ufeff": "",
+}
+# Applied to each character of the decomposed, casefolded result.
+_FOLD_AFTER = {
+    "\u2010": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u2019": "'",
+    "\u02bc": "'",
+    "œ": "oe",
+    "æ": "ae",
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+    "ı": "i",
+}
+
+
+def _fold_char(char: str) -> str:
+    if char in _FOLD_BEFORE:
+        return _FOLD_BEFORE[char]
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", char).casefold())
+    return "".join(
+        _FOLD_AFTER.get(piece, piece) for piece in decomposed if unicodedata.category(piece) != "Mn"
+    )
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table computing (and remembering) each code point's folding."""
+
+    def __missing__(self, key: int) -> str:
+        value = _fold_char(chr(key))
+        if len(self) < 50_000:
+            self[key] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def _fold(text: str) -> str:
+    # ASCII folds to lower case and nothing else: the common case, in C.
+    return text.lower() if text.isascii() else text.translate(_FOLD_TABLE)
+
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def normalise(text: str) -> str:
+    """The form blocked terms are compared in: folded, and every run of whitespace or
+    hyphens made one space. ``normalise(text[v.start:v.end]) == normalise(v.term)`` holds
+    for every blocked-term violation."""
+    return _SEPARATORS.sub(" ", _fold(text)).strip()
+
+
+class _Folded:
+    """The folded form of a text and, built only when a match needs it, the index of the
+    original character each folded character comes from ("ß" gives two, "é" written as
+    e + U+0301 gives one, a soft hyphen none)."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.text = _fold(original)
+        self._origin: list[int] | None = None
+
+    def _origin_map(self) -> list[int]:
+        if self._origin is None:
+            if self.original.isascii():
+                self._origin = list(range(len(self.original)))
+            else:
+                origin: list[int] = []
+                for index, char in enumerate(self.original):
+                    origin.extend([index] * len(_FOLD_TABLE[ord(char)]))
+                self._origin = origin
+        return self._origin
+
+    def span(self, start: int, end: int) -> tuple[int, int] | None:
+        """The original span of folded ``[start, end)``, or None when the match cuts an
+        original character in two (e.g. "1" inside "½", folded "1⁄2"). Characters that fold
+        to nothing (combining marks) right after the match belong to it."""
+        origin = self._origin_map()
+        if start > 0 and origin[start - 1] == origin[start]:
+            return None
+        if end < len(origin) and origin[end - 1] == origin[end]:
+            return None
+        original_end = origin[end] if end < len(origin) else len(self.original)
+        return origin[start], original_end
+
+
+@dataclass(frozen=True)
+class _TermMatcher:
+    pattern: re.Pattern[str]
+    configured: Mapping[str, str]  # normalised term -> the term as configured
+
+
+def _term_regex(term: str) -> str:
+    tokens = [token for token in _SEPARATORS.split(_fold(term)) if token]
+    body = r"[\s\-]+".join(re.escape(token) for token in tokens)
+    before = r"(?<!\w)" if re.match(r"\w", tokens[0]) else ""
+    after = r"(?!\w)" if re.search(r"\w$", tokens[-1]) else ""
+    return before + body + after
+
+
+@functools.lru_cache(maxsize=256)
+def _term_matcher(terms: tuple[str, ...]) -> _TermMatcher | None:
+    configured: dict[str, str] = {}
+    for term in terms:
+        key = normalise(term)
+        if key and key not in configured:
+            configured[key] = term.strip()
+    if not configured:
+        return None
+    # Longest first, so that "sans risque" wins over "sans" at the same position.
+    ordered = sorted(configured, key=len, reverse=True)
+    alternatives = "|".join(_term_regex(configured[key]) for key in ordered)
+    return _TermMatcher(pattern=re.compile(alternatives), configured=configured)
+
+
+def _blocked_term_violations(*, text: str, terms: tuple[str, ...]) -> Iterator[Violation]:
+    matcher = _term_matcher(terms)
+    if matcher is None or not text:
+        return
+    folded = _Folded(text)
+    position = 0
+    while True:
+        match = matcher.pattern.search(folded.text, position)
+        if match is None:
+            return
+        span = folded.span(match.start(), match.end())
+        if span is None:
+            position = match.start() + 1
+            continue
+        position = match.end()
+        term = matcher.configured[normalise(match.group())]
+        yield Violation(
+            code="blocked_term",
+            message=_("Blocked term “%(term)s”") % {"term": term},
+            start=span[0],
+            end=span[1],
+            term=term,
+        )
+
+
+# --- URLs ---------------------------------------------------------------------------------
+
+# Generic TLDs recognised without a scheme (twitter-text knows them all; these are the ones
+# met in practice, leaving out those that look like file names: .zip, .mov).
+_GENERIC_TLDS = [
+    "com",
+    "net",
+    "org",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "info",
+    "biz",
+    "name",
+    "pro",
+    "mobi",
+    "asia",
+    "tel",
+    "travel",
+    "jobs",
+    "coop",
+    "aero",
+    "museum",
+    "io",
+    "ai",
+    "app",
+    "dev",
+    "page",
+    "tech",
+    "online",
+    "site",
+    "website",
+    "web",
+    "store",
+    "shop",
+    "blog",
+    "news",
+    "media",
+    "live",
+    "life",
+    "world",
+    "today",
+    "email",
+    "cloud",
+    "digital",
+    "network",
+    "solutions",
+    "services",
+    "group",
+    "company",
+    "agency",
+    "consulting",
+    "global",
+    "health",
+    "care",
+    "clinic",
+    "doctor",
+    "hospital",
+    "pharmacy",
+    "bio",
+    "eco",
+    "green",
+    "science",
+    "academy",
+    "education",
+    "school",
+    "university",
+    "club",
+    "xyz",
+    "top",
+    "link",
+    "click",
+    "one",
+    "paris",
+    "bzh",
+    "alsace",
+    "corsica",
+    "eus",
+    "cat",
+    "brussels",
+    "berlin",
+    "london",
+    "swiss",
+]
+# Country-code TLDs (ISO 3166 two-letter codes in use as TLDs, plus .eu).
+_COUNTRY_TLDS = [
+    "ac",
+    "ad",
+    "ae",
+    "af",
+    "ag",
+    "ai",
+    "al",
+    "am",
+    "ao",
+    "aq",
+    "ar",
+    "as",
+    "at",
+    "au",
+    "aw",
+    "ax",
+    "az",
+    "ba",
+    "bb",
+    "bd",
+    "be",
+    "bf",
+    "bg",
+    "bh",
+    "bi",
+    "bj",
+    "bm",
+    "bn",
+    "bo",
+    "br",
+    "bs",
+    "bt",
+    "bw",
+    "by",
+    "bz",
+    "ca",
+    "cc",
+    "cd",
+    "cf",
+    "cg",
+    "ch",
+    "ci",
+    "ck",
+    "cl",
+    "cm",
+    "cn",
+    "co",
+    "cr",
+    "cu",
+    "cv",
+    "cw",
+    "cx",
+    "cy",
+    "cz",
+    "de",
+    "dj",
+    "dk",
+    "dm",
+    "do",
+    "dz",
+    "ec",
+    "ee",
+    "eg",
+    "er",
+    "es",
+    "et",
+    "eu",
+    "fi",
+    "fj",
+    "fk",
+    "fm",
+    "fo",
+    "fr",
+    "ga",
+    "gb",
+    "gd",
+    "ge",
+    "gf",
+    "gg",
+    "gh",
+    "gi",
+    "gl",
+    "gm",
+    "gn",
+    "gp",
+    "gq",
+    "gr",
+    "gs",
+    "gt",
+    "gu",
+    "gw",
+    "gy",
+    "hk",
+    "hm",
+    "hn",
+    "hr",
+    "ht",
+    "hu",
+    "id",
+    "ie",
+    "il",
+    "im",
+    "in",
+    "io",
+    "iq",
+    "ir",
+    "is",
+    "it",
+    "je",
+    "jm",
+    "jo",
+    "jp",
+    "ke",
+    "kg",
+    "kh",
+    "ki",
+    "km",
+    "kn",
+    "kp",
+    "kr",
+    "kw",
+    "ky",
+    "kz",
+    "la",
+    "lb",
+    "lc",
+    "li",
+    "lk",
+    "lr",
+    "ls",
+    "lt",
+    "lu",
+    "lv",
+    "ly",
+    "ma",
+    "mc",
+    "md",
+    "me",
+    "mg",
+    "mh",
+    "mk",
+    "ml",
+    "mm",
+    "mn",
+    "mo",
+    "mp",
+    "mq",
+    "mr",
+    "ms",
+    "mt",
+    "mu",
+    "mv",
+    "mw",
+    "mx",
+    "my",
+    "mz",
+    "na",
+    "nc",
+    "ne",
+    "nf",
+    "ng",
+    "ni",
+    "nl",
+    "no",
+    "np",
+    "nr",
+    "nu",
+    "nz",
+    "om",
+    "pa",
+    "pe",
+    "pf",
+    "pg",
+    "ph",
+    "pk",
+    "pl",
+    "pm",
+    "pn",
+    "pr",
+    "ps",
+    "pt",
+    "pw",
+    "py",
+    "qa",
+    "re",
+    "ro",
+    "rs",
+    "ru",
+    "rw",
+    "sa",
+    "sb",
+    "sc",
+    "sd",
+    "se",
+    "sg",
+    "sh",
+    "si",
+    "sk",
+    "sl",
+    "sm",
+    "sn",
+    "so",
+    "sr",
+    "ss",
+    "st",
+    "sv",
+    "sx",
+    "sy",
+    "sz",
+    "tc",
+    "td",
+    "tf",
+    "tg",
+    "th",
+    "tj",
+    "tk",
+    "tl",
+    "tm",
+    "tn",
+    "to",
+    "tr",
+    "tt",
+    "tv",
+    "tw",
+    "tz",
+    "ua",
+    "ug",
+    "uk",
+    "us",
+    "uy",
+    "uz",
+    "va",
+    "vc",
+    "ve",
+    "vg",
+    "vi",
+    "vn",
+    "vu",
+    "wf",
+    "ws",
+    "ye",
+    "yt",
+    "za",
+    "zm",
+    "zw",
+]
+# twitter-text links "name.co" and "name.tv" without a path, unlike other country codes.
+_SPECIAL_COUNTRY_TLDS = frozenset({"co", "tv"})
+_COUNTRY_TLD_SET = frozenset(_COUNTRY_TLDS)
+
+_TLD = "|".join(sorted(set(_GENERIC_TLDS) | set(_COUNTRY_TLDS), key=len, reverse=True))
+# A URL stops at whitespace, angle brackets and quotes.
+_URL_CHAR = r"[^\s<>\"«»“”‘’]"
+_URLS = re.compile(
+    r"(?<![A-Za-z0-9@＠$#＃])https?://" + _URL_CHAR + "+"
+    r"|(?<![A-Za-z0-9@＠$#＃_.\-/])"
+    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?P<tld>" + _TLD + r"))"
+    r"(?![a-z0-9@+\-_])"
+    r"(?::[0-9]{1,5})?"
+    r"(?P<path>[/?#]" + _URL_CHAR + "*)?",
+    re.IGNORECASE,
+)
+_TRAILING_PUNCTUATION = ".,;:!?'\"*…"
+_BRACKETS = {")": "(", "]": "[", "}": "{"}
+
+
+def _trim_url(url: str) -> str:
+    """Drops the sentence punctuation after a URL and closing brackets it does not open."""
+    while url:
+        last = url[-1]
+        if last in _TRAILING_PUNCTUATION or (
+            last in _BRACKETS and url.count(last) > url.count(_BRACKETS[last])
+        ):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def find_urls(text: str) -> list[tuple[int, int, str]]:
+    """Every URL in the text as (start, end, url), in order."""
+    if "." not in text and ":" not in text:
+        return []
+    urls: list[tuple[int, int, str]] = []
+    for match in _URLS.finditer(text):
+        url = _trim_url(match.group())
+        if match.group("domain") is not None:
+            if "." not in match.group("domain")[:-1] and not url.lower().startswith("www."):
+                continue  # pragma: no cover - the pattern always has a dot
+            tld = match.group("tld").lower()
+            labels = match.group("domain").count(".")
+            has_path = len(url) > len(match.group("domain"))
+            if (
+                tld in _COUNTRY_TLD_SET
+                and tld not in _SPECIAL_COUNTRY_TLDS
+                and labels == 1
+                and not has_path
+            ):
+                continue  # "name.fr" alone is not a link for twitter-text
+        elif len(url) <= url.index("//") + 2:
+            continue  # "https://" alone
+        urls.append((match.start(), match.start() + len(url), url))
+    return urls
+
+
+def _normalise_host(host: str) -> str:
+    host = unquote(host).strip().strip(".").lower()
+    if host and not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+    return host
+
+
+def url_host(url: str) -> str:
+    """The host a browser would go to, lower-cased: "https://example.com@evil.net/" is
+    evil.net. Empty when the URL cannot be parsed."""
+    candidate = url.strip().replace("\\", "/")  # browsers read "\" as "/" in http(s) URLs
+    if "://" not in candidate[:12]:
+        candidate = "http://" + candidate
+    try:
+        host = urlsplit(candidate).hostname or ""
+    except ValueError:
+        return ""
+    return _normalise_host(host)
+
+
+def _allowed_domain(domain: str) -> str:
+    domain = domain.strip()
+    if "://" in domain or "/" in domain:
+        domain = url_host(domain)
+    domain = domain.removeprefix("*.")
+    return _normalise_host(domain)
+
+
+def domain_allowed(*, host: str, allowed_domains: tuple[str, ...]) -> bool:
+    """True when no domain is configured, or the host is one of them or a subdomain of
+    one ("example.com" allows "news.example.com", not "example.com.evil.net")."""
+    allowed = [domain for domain in map(_allowed_domain, allowed_domains) if domain]
+    if not allowed:
+        return True
+    return bool(host) and any(host == domain or host.endswith("." + domain) for domain in allowed)
+
+
+# --- Length -------------------------------------------------------------------------------
+
+_EMOJI_BMP = (
+    "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b\u2328\u23cf"
+    "\u23e9-\u23f3\u23f8-\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb-\u25fe\u2600-\u27bf"
+    "\u2934\u2935\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d\u3297\u3299"
+)
+_EMOJI_WIDE = "\U0001f000-\U0001faff"
+_SKIN_TONE = "[\U0001f3fb-\U0001f3ff]"
+_EMOJI_PART = "[" + _EMOJI_BMP + _EMOJI_WIDE + "]\ufe0f?" + _SKIN_TONE + "?"
+_EMOJI = re.compile(
+    "[\U0001f1e6-\U0001f1ff]{2}"  # flag: a pair of regional indicators
+    "|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f"  # subdivision flag (tag sequence)
+    "|[0-9#*]\ufe0f?\u20e3"  # keycap
+    "|" + _EMOJI_PART + "(?:\u200d" + _EMOJI_PART + ")+"  # ZWJ sequence
+    "|[" + _EMOJI_WIDE + "]\ufe0f?" + _SKIN_TONE + "?"
+    "|[" + _EMOJI_BMP + "](?:\ufe0f" + _SKIN_TONE + "?|" + _SKIN_TONE + ")"
+)
+# Code points weighing 2 on X (outside twitter-text v3's weight-1 ranges).
+_HEAVY = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
+_EMOJI_WEIGHT = 2
+
+
+def _plain_weight(text: str) -> int:
+    text = unicodedata.normalize("NFC", text)
+    return len(text) + len(_HEAVY.findall(text))
+
+
+def _x_units(text: str) -> Iterator[tuple[int, int, int, bool]]:
+    """(start, end, weight, atomic) pieces of a text on X, in order: URLs and emoji
+    sequences are atomic, the plain runs between them are not."""
+    position = 0
+    atoms: list[tuple[int, int, int]] = []
+    for start, end, _url in find_urls(text):
+        for emoji in _EMOJI.finditer(text, position, start):
+            atoms.append((emoji.start(), emoji.end(), _EMOJI_WEIGHT))
+        atoms.append((start, end, X_URL_WEIGHT))
+        position = end
+    for emoji in _EMOJI.finditer(text, position):
+        atoms.append((emoji.start(), emoji.end(), _EMOJI_WEIGHT))
+    position = 0
+    for start, end, weight in atoms:
+        if start > position:
+            yield position, start, _plain_weight(text[position:start]), False
+        yield start, end, weight, True
+        position = end
+    if position < len(text):
+        yield position, len(text), _plain_weight(text[position:]), False
+
+
+def weighted_length(*, text: str, network: str) -> int:
+    """The length the network counts: on X, twitter-text v3's weighted length; elsewhere the
+    number of code points."""
+    _check_network(network)
+    if network != "x":
+        return len(text)
+    if text.isascii() and "." not in text and ":" not in text:
+        return len(text)
+    return sum(weight for _start, _end, weight, _atomic in _x_units(text))
+
+
+def _overflow_index(*, text: str, network: str, limit: int) -> int:
+    """Index of the first character (URL, emoji sequence) that takes the text over
+    ``limit``; ``len(text)`` when the whole text fits."""
+    if network != "x":
+        return min(max(limit, 0), len(text))
+    total = 0
+    for start, end, weight, atomic in _x_units(text):
+        if total + weight <= limit:
+            total += weight
+            continue
+        if atomic:
+            return start
+        # Smallest prefix of the run that no longer fits (weights only grow with the prefix).
+        low, high = start + 1, end
+        while low < high:
+            middle = (low + high) // 2
+            if total + _plain_weight(text[start:middle]) > limit:
+                high = middle
+            else:
+                low = middle + 1
+        return low - 1
+    return len(text)
+
+
+# --- Disclosure and the whole check -------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _disclosure_pattern(disclosure: str) -> re.Pattern[str]:
+    before = r"(?<!\w)" if re.match(r"\w", disclosure) else ""
+    after = r"(?!\w)" if re.search(r"\w$", disclosure) else ""
+    return re.compile(before + re.escape(disclosure) + after, re.IGNORECASE)
+
+
+def caption_with_disclosure(*, text: str, disclosure: str) -> str:
+    """The caption as shared: the disclosure appended (after a space, or on its own line
+    when the caption has several lines) unless the caption already contains it, in any case.
+    Applying it twice changes nothing."""
+    disclosure = disclosure.strip()
+    if not disclosure or _disclosure_pattern(disclosure).search(text):
+        return text
+    body = text.rstrip()
+    if not body:
+        return disclosure
+    separator = "\n\n" if "\n" in body else " "
+    return f"{body}{separator}{disclosure}"
+
+
+def _link_in_text(*, link_url: str, urls: list[tuple[int, int, str]]) -> bool:
+    wanted = link_url.strip().rstrip("/").lower()
+    return any(url.rstrip("/").lower() == wanted for _start, _end, url in urls)
+
+
+def caption_check(
+    *, text: str, network: str, rules: ComplianceRules, link_url: str = ""
+) -> list[Violation]:
+    """Every rule the caption breaks on this network, sorted by position in ``text``."""
+    _check_network(network)
+    violations: list[Violation] = []
+    if not text.strip():
+        violations.append(
+            Violation(code="empty", message=_("The caption is empty."), start=0, end=len(text))
+        )
+
+    violations.extend(_blocked_term_violations(text=text, terms=rules.blocked_terms))
+
+    urls = find_urls(text)
+    link_url = link_url.strip()
+    link_shown = bool(link_url) and _link_in_text(link_url=link_url, urls=urls)
+    if rules.allowed_domains:
+        for start, end, url in urls:
+            host = url_host(url)
+            if not domain_allowed(host=host, allowed_domains=rules.allowed_domains):
+                violations.append(_domain_violation(host=host or url, start=start, end=end))
+        if link_url and not link_shown:
+            host = url_host(link_url)
+            if not domain_allowed(host=host, allowed_domains=rules.allowed_domains):
+                violations.append(
+                    Violation(
+                        code="domain_not_allowed",
+                        message=_(
+                            "The content's link goes to a domain that is not allowed: %(domain)s"
+                        )
+                        % {"domain": host or link_url},
+                        start=0,
+                        end=0,
+                        term=host or link_url,
+                    )
+                )
+
+    shared = caption_with_disclosure(text=text, disclosure=rules.disclosure)
+    extra = X_URL_WEIGHT if network == "x" and link_url and not link_shown else 0
+    length = weighted_length(text=shared, network=network) + extra
+    limit = rules.max_length(network=network)
+    if length > limit:
+        start = min(_overflow_index(text=shared, network=network, limit=limit), len(text))
+        violations.append(
+            Violation(
+                code="too_long",
+                message=_("Too long for %(network)s: %(length)s characters, at most %(limit)s")
+                % {"network": NETWORK_NAMES[network], "length": length, "limit": limit},
+                start=start,
+                end=len(text),
+            )
+        )
+    violations.sort(key=lambda violation: (violation.start, violation.end))
+    return violations
+
+
+def _domain_violation(*, host: str, start: int, end: int) -> Violation:
+    return Violation(
+        code="domain_not_allowed",
+        message=_("Link to a domain that is not allowed: %(domain)s") % {"domain": host},
+        start=start,
+        end=end,
+        term=host,
+    )

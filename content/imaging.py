@@ -1,0 +1,385 @@
+"""Image processing for post attachments: a clean original and one rendition per network.
+
+Every upload goes through ``organizations.images.validate_image`` first (format sniffed
+from the content, pixel limit, decompression bombs). The original is then re-encoded with
+its orientation applied and without any metadata (EXIF with GPS, XMP, comments, ICC
+profiles: colours are converted to sRGB first so they stay right), and cover-cropped
+renditions are produced for LinkedIn, X, Facebook and the in-app thumbnail.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import random
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.utils.translation import gettext as _
+from PIL import (
+    Image,
+    ImageCms,
+    ImageColor,
+    ImageDraw,
+    ImageFont,
+    ImageOps,
+    UnidentifiedImageError,
+)
+
+from organizations.images import ALLOWED_IMAGE_FORMATS, validate_image
+
+logger = logging.getLogger(__name__)
+
+RENDITIONS: dict[str, tuple[int, int]] = {
+    "linkedin": (1200, 627),
+    "x": (1600, 900),
+    "facebook": (1200, 630),
+    "thumb": (480, 270),
+}
+
+JPEG_QUALITY = 85
+WEBP_QUALITY = 85
+# Animations are kept in the original only while every frame fits in this many frames and
+# the settings.IMAGE_MAX_PIXELS budget in total; otherwise only the first frame is kept.
+MAX_ANIMATION_FRAMES = 500
+
+# The only image.info keys that survive re-encoding: they describe pixels, not the author.
+_PIXEL_INFO_KEYS = frozenset({"transparency", "background"})
+
+_SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    original: bytes
+    format: str
+    width: int
+    height: int
+    renditions: dict[str, bytes]
+
+
+def image_process(upload: File | IO[bytes]) -> ProcessedImage:
+    """Validate ``upload`` and return its cleaned original and renditions.
+
+    Raises ValidationError (and nothing else) for anything that is not a processable
+    JPEG, PNG, WebP or GIF.
+    """
+    data = _read_all(upload)
+    # Validate exactly the bytes that are processed below.
+    validate_image(File(io.BytesIO(data), name=getattr(upload, "name", None)))
+    try:
+        return _process(data)
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ValidationError(
+            _("This image is too large to be processed safely."), code="image_too_large"
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise _invalid_image() from exc
+    except Exception as exc:
+        # Pillow occasionally fails on malformed files with other errors; still a bad upload.
+        logger.warning("Unexpected error while processing an image", exc_info=True)
+        raise _invalid_image() from exc
+
+
+def _invalid_image() -> ValidationError:
+    return ValidationError(
+        _("This file is not a valid image. Use JPEG, PNG, WebP or GIF."), code="image_invalid"
+    )
+
+
+def _read_all(upload: File | IO[bytes]) -> bytes:
+    try:
+        position: int | None = upload.tell()
+    except (AttributeError, OSError):
+        position = None  # not seekable: read what is left
+    if position is not None:
+        upload.seek(0)
+    try:
+        data = upload.read()
+    finally:
+        if position is not None:
+            upload.seek(position)
+    if not isinstance(data, bytes | bytearray):
+        raise _invalid_image()
+    return bytes(data)
+
+
+def _process(data: bytes) -> ProcessedImage:
+    with Image.open(io.BytesIO(data), formats=sorted(ALLOWED_IMAGE_FORMATS)) as image:
+        image_format = image.format or ""
+        frames = _frames_to_keep(image)
+        first = _clean_frame(image)
+        others = []
+        durations = [image.info.get("duration", 0)]
+        for index in range(1, frames):
+            image.seek(index)
+            others.append(_clean_frame(image))
+            durations.append(image.info.get("duration", 0))
+        loop = image.info.get("loop")
+
+    original = _encode_original(first, others, image_format, durations, loop)
+    return ProcessedImage(
+        original=original,
+        format=image_format,
+        width=first.width,
+        height=first.height,
+        renditions=_renditions(first),
+    )
+
+
+def _frames_to_keep(image: Image.Image) -> int:
+    frames = getattr(image, "n_frames", 1)
+    if frames <= 1 or frames > MAX_ANIMATION_FRAMES:
+        return 1
+    if frames * image.width * image.height > settings.IMAGE_MAX_PIXELS:
+        return 1
+    return frames
+
+
+def _clean_frame(image: Image.Image) -> Image.Image:
+    """The current frame, upright, in sRGB, with no metadata left in ``info``."""
+    frame = ImageOps.exif_transpose(image)
+    frame = _to_srgb(frame)
+    frame.info = {key: value for key, value in frame.info.items() if key in _PIXEL_INFO_KEYS}
+    return frame
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    profile = image.info.get("icc_profile")
+    if profile and image.mode in ("RGB", "RGBA", "CMYK"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            if not ImageCms.getProfileDescription(source).strip().startswith("sRGB"):
+                output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+                converted = ImageCms.profileToProfile(
+                    image, source, _SRGB_PROFILE, outputMode=output_mode
+                )
+                if converted is not None:
+                    converted.info = dict(image.info)
+                    image = converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            # A broken profile: keep the pixels as they are, the profile is dropped anyway.
+            pass
+    if image.mode == "CMYK":
+        image = _keep_info(image, image.convert("RGB"))
+    return image
+
+
+def _keep_info(source: Image.Image, converted: Image.Image) -> Image.Image:
+    converted.info = dict(source.info)
+    return converted
+
+
+def _encode_original(
+    first: Image.Image,
+    others: list[Image.Image],
+    image_format: str,
+    durations: list[Any],
+    loop: Any,
+) -> bytes:
+    options: dict[str, Any] = {}
+    if image_format == "JPEG":
+        if first.mode not in ("L", "RGB"):
+            first = _keep_info(first, first.convert("RGB"))
+        options = {"quality": JPEG_QUALITY, "optimize": True}
+    elif image_format == "PNG":
+        options = {"optimize": not others}
+    elif image_format == "WEBP":
+        if first.mode not in ("RGB", "RGBA"):
+            first = _keep_info(first, first.convert("RGBA" if _has_alpha(first) else "RGB"))
+        options = {"quality": WEBP_QUALITY}
+    if others:
+        options.update(save_all=True, append_images=others, duration=durations)
+        if loop is not None:
+            options["loop"] = loop
+    buffer = io.BytesIO()
+    first.save(buffer, format=image_format, **options)
+    return buffer.getvalue()
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    if not image.has_transparency_data:
+        return False
+    alpha = image.convert("RGBA").getchannel("A")
+    low = alpha.getextrema()[0]
+    return isinstance(low, int | float) and low < 255
+
+
+def _renditions(image: Image.Image) -> dict[str, bytes]:
+    transparent = _has_alpha(image)
+    base = _rendition_base(image, "RGBA" if transparent else "RGB")
+    base = _prescale(base)
+    renditions = {}
+    for key, size in RENDITIONS.items():
+        fitted = ImageOps.fit(base, size, method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+        buffer = io.BytesIO()
+        if transparent:
+            fitted.save(buffer, format="PNG", optimize=True)
+        else:
+            fitted.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+        renditions[key] = buffer.getvalue()
+    return renditions
+
+
+def _rendition_base(image: Image.Image, mode: str) -> Image.Image:
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        # 16-bit greyscale: scale to 8 bits instead of clipping everything above 255 to white.
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    return image.convert(mode)
+
+
+def _prescale(image: Image.Image) -> Image.Image:
+    """Cheaply shrink huge sources to twice what the largest rendition needs."""
+    needed = max(
+        max(width / image.width, height / image.height) for width, height in RENDITIONS.values()
+    )
+    factor = math.floor(1 / (2 * needed)) if needed > 0 else 1
+    return image.reduce(factor) if factor >= 2 else image
+
+
+# -- Demo illustrations -------------------------------------------------------------------
+
+
+def demo_image_draw(
+    *, title: str, colour: str, size: tuple[int, int] = (1200, 627), seed: int = 0
+) -> bytes:
+    """A deterministic demo illustration: a gradient in ``colour`` with soft shapes and
+    ``title`` in white. Pillow only (its bundled font); returns PNG bytes."""
+    width, height = size
+    if not (16 <= width <= 4096 and 16 <= height <= 4096):
+        raise ValueError(f"Demo image size must be between 16 and 4096 pixels, got {size!r}.")
+    try:
+        red, green, blue = ImageColor.getrgb(colour)[:3]
+    except ValueError as exc:
+        raise ValueError(f"Unknown colour {colour!r}.") from exc
+    # Not security sensitive: only makes the shapes vary with the seed and title.
+    rng = random.Random(f"{seed}:{title}:{colour}")  # noqa: S311
+
+    # Diagonal gradient from a lighter to a darker shade of the colour.
+    light = Image.new("RGB", size, _mix((red, green, blue), (255, 255, 255), 0.25))
+    dark = Image.new("RGB", size, _mix((red, green, blue), (0, 0, 0), 0.35))
+    vertical = Image.linear_gradient("L").resize(size)
+    horizontal = Image.linear_gradient("L").rotate(90).resize(size)
+    mask = Image.blend(vertical, horizontal, 0.5)
+    canvas = Image.composite(dark, light, mask).convert("RGBA")
+
+    shapes = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(shapes)
+    unit = min(width, height)
+    for _index in range(rng.randint(4, 7)):
+        radius = rng.uniform(0.12, 0.45) * unit
+        x, y = rng.uniform(0.3, 1.1) * width, rng.uniform(-0.2, 1.0) * height
+        box = (x - radius, y - radius, x + radius, y + radius)
+        if rng.random() < 0.6:
+            draw.ellipse(box, fill=(255, 255, 255, rng.randint(14, 38)))
+        else:
+            outline = max(2, round(unit * rng.uniform(0.008, 0.02)))
+            draw.ellipse(box, outline=(255, 255, 255, rng.randint(40, 80)), width=outline)
+    step = max(8, unit // 28)
+    dots_x, dots_y = rng.uniform(0.55, 0.8) * width, rng.uniform(0.08, 0.2) * height
+    dot = max(1, step // 6)
+    for row in range(4):
+        for column in range(7):
+            cx, cy = dots_x + column * step, dots_y + row * step
+            draw.ellipse((cx - dot, cy - dot, cx + dot, cy + dot), fill=(255, 255, 255, 90))
+    canvas = Image.alpha_composite(canvas, shapes)
+
+    # A dark scrim at the bottom keeps white text readable on light colours too.
+    luminance = (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+    scrim_strength = round(90 + 110 * luminance)
+    scrim_mask = (
+        Image.linear_gradient("L").resize(size).point(lambda value: value * scrim_strength // 255)
+    )
+    scrim = Image.new("RGBA", size, (0, 0, 0, 0))
+    scrim.putalpha(scrim_mask)
+    canvas = Image.alpha_composite(canvas, scrim)
+
+    _draw_title(canvas, title.strip(), width, height)
+    buffer = io.BytesIO()
+    canvas.convert("RGB").save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _mix(
+    colour: tuple[int, int, int], other: tuple[int, int, int], amount: float
+) -> tuple[int, int, int]:
+    return (
+        round(colour[0] + (other[0] - colour[0]) * amount),
+        round(colour[1] + (other[1] - colour[1]) * amount),
+        round(colour[2] + (other[2] - colour[2]) * amount),
+    )
+
+
+def _draw_title(canvas: Image.Image, title: str, width: int, height: int) -> None:
+    if not title:
+        return
+    margin = round(min(width, height) * 0.09)
+    max_width = width - 2 * margin
+    max_height = height * 0.55
+    font_size = max(12, round(height * 0.11))
+    while True:
+        font = ImageFont.load_default(size=font_size)
+        lines = _wrap(title, font, max_width)
+        line_height = round(font_size * 1.18)
+        if (len(lines) * line_height <= max_height and len(lines) <= 4) or font_size <= 12:
+            break
+        font_size = max(12, round(font_size * 0.88))
+    max_lines = max(1, int(max_height // line_height))
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _ellipsize(lines[-1], font, max_width)
+
+    draw = ImageDraw.Draw(canvas)
+    top = height - margin - len(lines) * line_height
+    bar_height = max(4, font_size // 8)
+    bar_top = top - bar_height - font_size // 2
+    draw.rounded_rectangle(
+        (margin, bar_top, margin + font_size * 2, bar_top + bar_height),
+        radius=bar_height // 2,
+        fill=(255, 255, 255, 230),
+    )
+    shadow = max(1, font_size // 24)
+    for index, line in enumerate(lines):
+        y = top + index * line_height
+        draw.text((margin + shadow, y + shadow), line, font=font, fill=(0, 0, 0, 110))
+        draw.text((margin, y), line, font=font, fill=(255, 255, 255, 255))
+
+
+_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def _wrap(text: str, font: _Font, max_width: int) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        current = ""
+        for word in paragraph.split():
+            candidate = f"{current} {word}".strip()
+            if font.getlength(candidate) <= max_width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            current = word
+            while font.getlength(current) > max_width and len(current) > 1:
+                # A single word wider than the line: cut it where it overflows.
+                cut = len(current) - 1
+                while cut > 1 and font.getlength(current[:cut]) > max_width:
+                    cut -= 1
+                lines.append(current[:cut])
+                current = current[cut:]
+        if current:
+            lines.append(current)
+    return lines
+
+
+def _ellipsize(line: str, font: _Font, max_width: int) -> str:
+    shortened = line
+    while shortened and font.getlength(shortened + "…") > max_width:
+        shortened = shortened[:-1]
+    return shortened.rstrip() + "…"

@@ -1,0 +1,327 @@
+"""Reads of the content library, shared by the HTML views and the API; always scoped to
+the caller's organisation, with bounded queries (prefetches instead of a query per row)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from content.models import (
+    Caption,
+    CharterAcceptance,
+    ComplianceRule,
+    Content,
+    ContentStatus,
+    ContentVersion,
+    FeedVisit,
+    Guideline,
+    GuidelineKind,
+    ImageRendition,
+    Review,
+    Suggestion,
+    SuggestionStatus,
+    Topic,
+)
+from organizations.models import Role, Team, User
+
+LIBRARY_ROLES = (Role.EDITOR, Role.REVIEWER, Role.ORG_ADMIN)
+
+
+def _with_relations(contents: QuerySet[Content]) -> QuerySet[Content]:
+    return contents.select_related("author").prefetch_related(
+        "topics",
+        Prefetch("captions", queryset=Caption.objects.order_by("network", "position", "id")),
+        Prefetch("audience_teams", queryset=Team.objects.only("id", "name")),
+        Prefetch("renditions", queryset=ImageRendition.objects.all()),
+    )
+
+
+# --- Library (comms team) ---------------------------------------------------------------
+
+
+def library_list(
+    user: User,
+    *,
+    status: str = "",
+    topic: str = "",
+    language: str = "",
+    author: int | None = None,
+    q: str = "",
+) -> QuerySet[Content]:
+    if user.role not in LIBRARY_ROLES:
+        return Content.objects.none()
+    contents = Content.objects.filter(organization_id=user.organization_id)
+    now = timezone.now()
+    if status == "scheduled":
+        contents = contents.filter(status=ContentStatus.APPROVED, publish_at__gt=now)
+    elif status == "published":
+        contents = contents.filter(status=ContentStatus.APPROVED, publish_at__lte=now).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+    elif status == "expired":
+        contents = contents.filter(status=ContentStatus.APPROVED, expires_at__lte=now)
+    elif status:
+        contents = contents.filter(status=status)
+    if topic:
+        contents = contents.filter(topics__slug=topic)
+    if language:
+        contents = contents.filter(language=language)
+    if author:
+        contents = contents.filter(author_id=author)
+    if q:
+        contents = contents.filter(Q(title__icontains=q) | Q(why_it_matters__icontains=q))
+    return _with_relations(contents.distinct()).order_by("-updated_at", "-id")
+
+
+def content_for_user(user: User, pk: int, *, write: bool = False) -> Content:
+    """The one access check for a content item. Another organisation's content does not
+    exist; employees see only what their feed shows; editors may write."""
+    contents = _with_relations(Content.objects.filter(organization_id=user.organization_id))
+    if user.role not in LIBRARY_ROLES:
+        contents = feed_queryset(user)
+    try:
+        content = contents.get(pk=pk)
+    except Content.DoesNotExist:
+        raise Http404 from None
+    if write and not user.can_edit_content:
+        raise Http404
+    return content
+
+
+def review_queue(user: User) -> QuerySet[Content]:
+    if not user.can_review:
+        return Content.objects.none()
+    already = Review.objects.filter(
+        content=OuterRef("pk"), version=OuterRef("version"), reviewer=user
+    )
+    return (
+        _with_relations(
+            Content.objects.filter(
+                organization_id=user.organization_id, status=ContentStatus.IN_REVIEW
+            )
+        )
+        .annotate(reviewed_by_me=Exists(already))
+        .order_by("publish_at", "id")
+    )
+
+
+def calendar_month(user: User, *, month: date) -> dict[date, list[Content]]:
+    """Approved and in-review content by publication day, for the editors' calendar."""
+    start = datetime.combine(month.replace(day=1), time.min, tzinfo=timezone.get_current_timezone())
+    end = (start + timedelta(days=32)).replace(day=1)
+    days: dict[date, list[Content]] = {}
+    for content in (
+        Content.objects.filter(
+            organization_id=user.organization_id,
+            publish_at__gte=start,
+            publish_at__lt=end,
+            status__in=[ContentStatus.APPROVED, ContentStatus.IN_REVIEW],
+        )
+        .only("id", "title", "status", "publish_at", "expires_at")
+        .order_by("publish_at")
+    ):
+        days.setdefault(timezone.localtime(content.publish_at).date(), []).append(content)
+    return days
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: str
+    after: str
+    diff: list[tuple[str, str]]  # (tag, text): tag is "equal", "insert" or "delete"
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
+
+
+def version_diff(content: Content, number: int) -> list[FieldChange]:
+    """What changed from version `number - 1` to `number`, field by field, word by word."""
+    versions = {
+        v.number: v.snapshot
+        for v in ContentVersion.objects.filter(content=content, number__in=[number - 1, number])
+    }
+    if number not in versions:
+        raise Http404
+    before, after = versions.get(number - 1, {}), versions[number]
+    changes = []
+    for key in after:
+        old, new = _as_text(before.get(key, "")), _as_text(after.get(key, ""))
+        if old == new:
+            continue
+        old_words, new_words = old.split(" "), new.split(" ")
+        pieces: list[tuple[str, str]] = []
+        matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                pieces.append(("equal", " ".join(old_words[i1:i2])))
+                continue
+            if i2 > i1:
+                pieces.append(("delete", " ".join(old_words[i1:i2])))
+            if j2 > j1:
+                pieces.append(("insert", " ".join(new_words[j1:j2])))
+        changes.append(FieldChange(key, old, new, pieces))
+    return changes
+
+
+# --- Feed (employees) -------------------------------------------------------------------
+
+
+def _ancestor_ids(user: User) -> set[int]:
+    """The user's teams and every team above them: content aimed at a team reaches its
+    sub-teams, so a member of a sub-team is in the audience of every ancestor."""
+    teams = list(Team.objects.filter(organization_id=user.organization_id).only("id", "parent_id"))
+    parent = {team.pk: team.parent_id for team in teams}
+    found: set[int] = set()
+    for team_id in user.teams.values_list("id", flat=True):
+        current: int | None = team_id
+        while current is not None and current not in found:
+            found.add(current)
+            current = parent.get(current)
+    return found
+
+
+def feed_queryset(user: User) -> QuerySet[Content]:
+    now = timezone.now()
+    contents = Content.objects.filter(
+        organization_id=user.organization_id,
+        status=ContentStatus.APPROVED,
+        publish_at__lte=now,
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    targeted = Content.audience_teams.through.objects.filter(content_id=OuterRef("pk"))
+    reaches_me = targeted.filter(team_id__in=_ancestor_ids(user))
+    contents = contents.filter(~Exists(targeted) | Exists(reaches_me))
+    return _with_relations(contents)
+
+
+def _search(contents: QuerySet[Content], q: str) -> QuerySet[Content]:
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = (
+            SearchVector("title", weight="A", config="simple")
+            + SearchVector("why_it_matters", weight="B", config="simple")
+            + SearchVector("preview_title", weight="C", config="simple")
+        )
+        query = SearchQuery(q, search_type="websearch", config="simple")
+        matching = Content.objects.annotate(search=vector).filter(search=query).values("pk")
+        caption_match = Caption.objects.filter(content_id=OuterRef("pk"), text__icontains=q)
+        return contents.filter(Q(pk__in=matching) | Exists(caption_match))
+    return contents.filter(
+        Q(title__icontains=q) | Q(why_it_matters__icontains=q) | Q(captions__text__icontains=q)
+    ).distinct()
+
+
+def feed_list(
+    user: User, *, topic: str = "", q: str = "", new_only: bool = False
+) -> QuerySet[Content]:
+    contents = feed_queryset(user)
+    if topic:
+        contents = contents.filter(topics__slug=topic)
+    if q:
+        contents = _search(contents, q)
+    if new_only:
+        since = feed_previous_visit(user)
+        if since is not None:
+            contents = contents.filter(publish_at__gt=since)
+    return contents.annotate(
+        language_rank=Case(
+            When(language=user.language, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("-pinned", "language_rank", "-publish_at", "-id")
+
+
+def feed_previous_visit(user: User) -> datetime | None:
+    visit = FeedVisit.objects.filter(user=user).first()
+    return visit.previous_visit_at if visit else None
+
+
+def caption_for(content: Content, network: str, user: User) -> Caption | None:
+    """The caption offered to this user: colleagues get different ones in rotation, and the
+    same user always sees the same one (from the prefetched captions: no query)."""
+    options = [c for c in content.captions.all() if c.network == network]
+    if not options:
+        return None
+    return options[(user.pk + content.pk) % len(options)]
+
+
+def topics_of(user: User) -> QuerySet[Topic]:
+    return Topic.objects.filter(organization_id=user.organization_id)
+
+
+# --- Suggestions, guidelines, rules -----------------------------------------------------
+
+
+def suggestions_for(user: User, *, mine: bool = False, status: str = "") -> QuerySet[Suggestion]:
+    suggestions = Suggestion.objects.filter(organization_id=user.organization_id).select_related(
+        "author", "decided_by", "content"
+    )
+    if mine or not user.can_edit_content:
+        suggestions = suggestions.filter(author=user)
+    if status:
+        suggestions = suggestions.filter(status=status)
+    return suggestions
+
+
+def suggestion_for_user(user: User, pk: int) -> Suggestion:
+    try:
+        return suggestions_for(user).get(pk=pk)
+    except Suggestion.DoesNotExist:
+        raise Http404 from None
+
+
+def pending_suggestion_count(user: User) -> int:
+    if not user.can_edit_content:
+        return 0
+    return suggestions_for(user, status=SuggestionStatus.PENDING).count()
+
+
+def guidelines_of(user: User) -> QuerySet[Guideline]:
+    return Guideline.objects.filter(organization_id=user.organization_id)
+
+
+def guideline_for_user(user: User, kind: str) -> Guideline:
+    if kind not in GuidelineKind.values:
+        raise Http404
+    guideline = guidelines_of(user).filter(kind=kind).first()
+    if guideline is None:
+        raise Http404
+    return guideline
+
+
+def charter_pending(user: User) -> Guideline | None:
+    """The charter version this user still has to accept, or None when up to date (or
+    when the organisation has no charter)."""
+    charter = guidelines_of(user).filter(kind=GuidelineKind.CHARTER).first()
+    if charter is None:
+        return None
+    accepted = CharterAcceptance.objects.filter(
+        user=user, guideline=charter, version=charter.version
+    ).exists()
+    return None if accepted else charter
+
+
+def rules_of(user: User) -> QuerySet[ComplianceRule]:
+    return ComplianceRule.objects.filter(organization_id=user.organization_id)
