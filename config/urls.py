@@ -7,6 +7,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from content import api as content_api
 from notifications.api import NotificationViewSet
 from organizations import api as org_api
 from organizations.health import healthz
@@ -17,10 +18,17 @@ router.register("users", org_api.MemberViewSet, basename="user")
 router.register("invitations", org_api.InvitationViewSet, basename="invitation")
 router.register("audit-log", org_api.AuditLogViewSet, basename="audit-log")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("contents", content_api.ContentViewSet, basename="content")
+router.register("feed", content_api.FeedViewSet, basename="feed-item")
+router.register("suggestions", content_api.SuggestionViewSet, basename="suggestion")
+router.register("topics", content_api.TopicViewSet, basename="topic")
 
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="api_token"),
     path("me/", org_api.MeView.as_view(), name="api_me"),
+    path(
+        "compliance/check/", content_api.ComplianceCheckView.as_view(), name="api_compliance_check"
+    ),
     *router.urls,
 ]
 

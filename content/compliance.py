@@ -21,6 +21,8 @@ a bare "example.com" for common generic TLDs; a bare "name.fr" without a path is
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import functools
 import re
 import unicodedata
@@ -54,8 +56,9 @@ class ComplianceRules:
     max_lengths: Mapping[str, int] = field(default_factory=lambda: NETWORK_LIMITS, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "blocked_terms", tuple(self.blocked_terms))
-        object.__setattr__(self, "allowed_domains", tuple(self.allowed_domains))
+        for name in ("blocked_terms", "allowed_domains"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         object.__setattr__(
             self,
             "max_lengths",
@@ -112,7 +115,7 @@ _FOLD_AFTER = {
     "ø": "o",
     "ł": "l",
     "đ": "d",
-    "ı": "i",
+    "\u0131": "i",  # dotless i
 }
 
 
@@ -154,37 +157,61 @@ def normalise(text: str) -> str:
 
 
 class _Folded:
-    """The folded form of a text and, built only when a match needs it, the index of the
-    original character each folded character comes from ("ß" gives two, "é" written as
-    e + U+0301 gives one, a soft hyphen none)."""
+    """The folded form of a text, and the way back from a folded index to the original
+    character it comes from ("ß" folds to two characters, "é" written as e + U+0301 to one, a
+    soft hyphen to none).
+
+    The index map is kept per chunk of the original (the folded length of each chunk, built
+    only when a match needs it, in C through ``str.translate``); a position is then found
+    by walking one chunk, so a long caption with a match costs little more than without."""
+
+    _CHUNK = 256
 
     def __init__(self, original: str) -> None:
         self.original = original
         self.text = _fold(original)
-        self._origin: list[int] | None = None
+        self._identity = original.isascii()
+        self._chunk_starts: list[int] | None = None
 
-    def _origin_map(self) -> list[int]:
-        if self._origin is None:
-            if self.original.isascii():
-                self._origin = list(range(len(self.original)))
-            else:
-                origin: list[int] = []
-                for index, char in enumerate(self.original):
-                    origin.extend([index] * len(_FOLD_TABLE[ord(char)]))
-                self._origin = origin
-        return self._origin
+    def _starts(self) -> list[int]:
+        if self._chunk_starts is None:
+            starts, total = [0], 0
+            for offset in range(0, len(self.original), self._CHUNK):
+                total += len(_fold(self.original[offset : offset + self._CHUNK]))
+                starts.append(total)
+            self._chunk_starts = starts
+        return self._chunk_starts
+
+    def _origin(self, index: int) -> tuple[int, bool]:
+        """The original character folded index ``index`` (< len(text)) comes from, and
+        whether it is the first character of that character's folding."""
+        if self._identity:
+            return index, True
+        starts = self._starts()
+        chunk = bisect.bisect_right(starts, index) - 1
+        position = starts[chunk]
+        first = chunk * self._CHUNK
+        for original_index in range(first, min(first + self._CHUNK, len(self.original))):
+            size = len(_FOLD_TABLE[ord(self.original[original_index])])
+            if position + size > index:
+                return original_index, position == index
+            position += size
+        raise AssertionError("folded index out of range")  # pragma: no cover
 
     def span(self, start: int, end: int) -> tuple[int, int] | None:
-        """The original span of folded ``[start, end)``, or None when the match cuts an
-        original character in two (e.g. "1" inside "½", folded "1⁄2"). Characters that fold
-        to nothing (combining marks) right after the match belong to it."""
-        origin = self._origin_map()
-        if start > 0 and origin[start - 1] == origin[start]:
+        """The original span of folded ``[start, end)`` (end > start), or None when the match
+        cuts an original character in two (e.g. "1" inside "½", which folds to three
+        characters). Characters folding to nothing right after the match (combining marks)
+        belong to it."""
+        original_start, aligned = self._origin(start)
+        if not aligned:
             return None
-        if end < len(origin) and origin[end - 1] == origin[end]:
+        if end == len(self.text):
+            return original_start, len(self.original)
+        original_end, aligned = self._origin(end)
+        if not aligned:
             return None
-        original_end = origin[end] if end < len(origin) else len(self.original)
-        return origin[start], original_end
+        return original_start, original_end
 
 
 @dataclass(frozen=True)
@@ -193,12 +220,45 @@ class _TermMatcher:
     configured: Mapping[str, str]  # normalised term -> the term as configured
 
 
-def _term_regex(term: str) -> str:
+_Trie = dict[str, "_Trie"]
+_END = "$"  # trie key marking the end of a term; an escaped atom never starts with "$"
+
+
+def _term_atoms(term: str) -> list[str]:
+    """The regex pieces of one term: its folded characters, separators matching any run of
+    whitespace or hyphens, word boundaries where the term starts or ends with a letter or
+    digit. The start boundary is checked after the first character, "(?<!\\w.)", so that
+    every alternative of the whole pattern starts with a literal (the engine then skips
+    quickly over positions where no term can start)."""
     tokens = [token for token in _SEPARATORS.split(_fold(term)) if token]
-    body = r"[\s\-]+".join(re.escape(token) for token in tokens)
-    before = r"(?<!\w)" if re.match(r"\w", tokens[0]) else ""
-    after = r"(?!\w)" if re.search(r"\w$", tokens[-1]) else ""
-    return before + body + after
+    atoms: list[str] = []
+    for number, token in enumerate(tokens):
+        if number:
+            atoms.append(r"[\s\-]+")
+        atoms.extend(re.escape(char) for char in token)
+    if re.match(r"\w", tokens[0]):
+        atoms.insert(1, r"(?<!\w.)")
+    atoms.append(_END + (r"(?!\w)" if re.search(r"\w$", tokens[-1]) else ""))
+    return atoms
+
+
+def _trie_regex(node: _Trie) -> str:
+    """One regex for a trie of atoms; where a term ends and a longer one goes on, the longer
+    one is tried first."""
+    alternatives = []
+    for key in sorted(node, key=lambda key: key.startswith(_END)):
+        if key.startswith(_END):
+            alternatives.append(key[len(_END) :])
+            continue
+        parts, child = [key], node[key]
+        while len(child) == 1 and not next(iter(child)).startswith(_END):
+            atom = next(iter(child))
+            parts.append(atom)
+            child = child[atom]
+        alternatives.append("".join(parts) + _trie_regex(child))
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return "(?:" + "|".join(alternatives) + ")"
 
 
 @functools.lru_cache(maxsize=256)
@@ -210,10 +270,12 @@ def _term_matcher(terms: tuple[str, ...]) -> _TermMatcher | None:
             configured[key] = term.strip()
     if not configured:
         return None
-    # Longest first, so that "sans risque" wins over "sans" at the same position.
-    ordered = sorted(configured, key=len, reverse=True)
-    alternatives = "|".join(_term_regex(configured[key]) for key in ordered)
-    return _TermMatcher(pattern=re.compile(alternatives), configured=configured)
+    trie: _Trie = {}
+    for term in configured.values():
+        node = trie
+        for atom in _term_atoms(term):
+            node = node.setdefault(atom, {})
+    return _TermMatcher(pattern=re.compile(_trie_regex(trie)), configured=configured)
 
 
 def _blocked_term_violations(*, text: str, terms: tuple[str, ...]) -> Iterator[Violation]:
@@ -221,6 +283,7 @@ def _blocked_term_violations(*, text: str, terms: tuple[str, ...]) -> Iterator[V
     if matcher is None or not text:
         return
     folded = _Folded(text)
+    template = _("Blocked term “%(term)s”")  # translated once: a text may hold many
     position = 0
     while True:
         match = matcher.pattern.search(folded.text, position)
@@ -231,10 +294,12 @@ def _blocked_term_violations(*, text: str, terms: tuple[str, ...]) -> Iterator[V
             position = match.start() + 1
             continue
         position = match.end()
-        term = matcher.configured[normalise(match.group())]
+        # The match is already folded: only its separators need collapsing to find the term.
+        key = _SEPARATORS.sub(" ", match.group()).strip()
+        term = matcher.configured.get(key, key)
         yield Violation(
             code="blocked_term",
-            message=_("Blocked term “%(term)s”") % {"term": term},
+            message=template % {"term": term},
             start=span[0],
             end=span[1],
             term=term,
@@ -580,11 +645,12 @@ _COUNTRY_TLD_SET = frozenset(_COUNTRY_TLDS)
 
 _TLD = "|".join(sorted(set(_GENERIC_TLDS) | set(_COUNTRY_TLDS), key=len, reverse=True))
 # A URL stops at whitespace, angle brackets and quotes.
-_URL_CHAR = r"[^\s<>\"«»“”‘’]"
+_URL_CHAR = '[^\\s<>"«»“”\u2018\u2019]'
 _URLS = re.compile(
-    r"(?<![A-Za-z0-9@＠$#＃])https?://" + _URL_CHAR + "+"
-    r"|(?<![A-Za-z0-9@＠$#＃_.\-/])"
-    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?P<tld>" + _TLD + r"))"
+    r"(?<![A-Za-z0-9@\uff20$#\uff03])https?://" + _URL_CHAR + "+"
+    "|(?<![A-Za-z0-9@\uff20$#\uff03_.\\-/])"
+    # At most 126 labels (a host name has at most 253 characters): bounds the backtracking.
+    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.){1,126}(?P<tld>" + _TLD + r"))"
     r"(?![a-z0-9@+\-_])"
     r"(?::[0-9]{1,5})?"
     r"(?P<path>[/?#]" + _URL_CHAR + "*)?",
@@ -607,26 +673,41 @@ def _trim_url(url: str) -> str:
     return url
 
 
+# Every URL has one of these, and no URL spans whitespace: only the words holding one are
+# searched, which keeps a long caption fast.
+_URL_ANCHOR = re.compile(r"://|\.[a-z0-9]", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
+
+
+def _url_matches(text: str) -> Iterator[re.Match[str]]:
+    searched_to = 0
+    for anchor in _URL_ANCHOR.finditer(text):
+        if anchor.start() < searched_to:
+            continue
+        start = anchor.start()
+        while start > searched_to and not text[start - 1].isspace():
+            start -= 1
+        space = _SPACE.search(text, anchor.end())
+        searched_to = space.start() if space else len(text)
+        # pos/endpos keep the look-behind on the real text; endpos is a space (or the end).
+        yield from _URLS.finditer(text, start, searched_to)
+
+
 def find_urls(text: str) -> list[tuple[int, int, str]]:
     """Every URL in the text as (start, end, url), in order."""
-    if "." not in text and ":" not in text:
-        return []
     urls: list[tuple[int, int, str]] = []
-    for match in _URLS.finditer(text):
+    for match in _url_matches(text):
         url = _trim_url(match.group())
-        if match.group("domain") is not None:
-            if "." not in match.group("domain")[:-1] and not url.lower().startswith("www."):
-                continue  # pragma: no cover - the pattern always has a dot
+        domain = match.group("domain")
+        if domain is not None:
             tld = match.group("tld").lower()
-            labels = match.group("domain").count(".")
-            has_path = len(url) > len(match.group("domain"))
             if (
                 tld in _COUNTRY_TLD_SET
                 and tld not in _SPECIAL_COUNTRY_TLDS
-                and labels == 1
-                and not has_path
+                and domain.count(".") == 1
+                and len(url) == len(domain)
             ):
-                continue  # "name.fr" alone is not a link for twitter-text
+                continue  # "name.fr" alone (no "www.", no path) is not a link for twitter-text
         elif len(url) <= url.index("//") + 2:
             continue  # "https://" alone
         urls.append((match.start(), match.start() + len(url), url))
@@ -636,10 +717,8 @@ def find_urls(text: str) -> list[tuple[int, int, str]]:
 def _normalise_host(host: str) -> str:
     host = unquote(host).strip().strip(".").lower()
     if host and not host.isascii():
-        try:
+        with contextlib.suppress(UnicodeError):
             host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            pass
     return host
 
 
@@ -664,10 +743,15 @@ def _allowed_domain(domain: str) -> str:
     return _normalise_host(domain)
 
 
+@functools.lru_cache(maxsize=256)
+def _allowed_hosts(allowed_domains: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(domain for domain in map(_allowed_domain, allowed_domains) if domain)
+
+
 def domain_allowed(*, host: str, allowed_domains: tuple[str, ...]) -> bool:
     """True when no domain is configured, or the host is one of them or a subdomain of
     one ("example.com" allows "news.example.com", not "example.com.evil.net")."""
-    allowed = [domain for domain in map(_allowed_domain, allowed_domains) if domain]
+    allowed = _allowed_hosts(tuple(allowed_domains))
     if not allowed:
         return True
     return bool(host) and any(host == domain or host.endswith("." + domain) for domain in allowed)
@@ -701,9 +785,10 @@ def _plain_weight(text: str) -> int:
     return len(text) + len(_HEAVY.findall(text))
 
 
-def _x_units(text: str) -> Iterator[tuple[int, int, int, bool]]:
+def _x_units(text: str) -> list[tuple[int, int, int, bool]]:
     """(start, end, weight, atomic) pieces of a text on X, in order: URLs and emoji
     sequences are atomic, the plain runs between them are not."""
+    units: list[tuple[int, int, int, bool]] = []
     position = 0
     atoms: list[tuple[int, int, int]] = []
     for start, end, _url in find_urls(text):
@@ -716,11 +801,12 @@ def _x_units(text: str) -> Iterator[tuple[int, int, int, bool]]:
     position = 0
     for start, end, weight in atoms:
         if start > position:
-            yield position, start, _plain_weight(text[position:start]), False
-        yield start, end, weight, True
+            units.append((position, start, _plain_weight(text[position:start]), False))
+        units.append((start, end, weight, True))
         position = end
     if position < len(text):
-        yield position, len(text), _plain_weight(text[position:]), False
+        units.append((position, len(text), _plain_weight(text[position:]), False))
+    return units
 
 
 def weighted_length(*, text: str, network: str) -> int:
@@ -734,13 +820,11 @@ def weighted_length(*, text: str, network: str) -> int:
     return sum(weight for _start, _end, weight, _atomic in _x_units(text))
 
 
-def _overflow_index(*, text: str, network: str, limit: int) -> int:
+def _x_overflow_index(*, text: str, units: list[tuple[int, int, int, bool]], limit: int) -> int:
     """Index of the first character (URL, emoji sequence) that takes the text over
-    ``limit``; ``len(text)`` when the whole text fits."""
-    if network != "x":
-        return min(max(limit, 0), len(text))
+    ``limit`` on X; ``len(text)`` when the whole text fits."""
     total = 0
-    for start, end, weight, atomic in _x_units(text):
+    for start, end, weight, atomic in units:
         if total + weight <= limit:
             total += weight
             continue
@@ -782,9 +866,15 @@ def caption_with_disclosure(*, text: str, disclosure: str) -> str:
     return f"{body}{separator}{disclosure}"
 
 
+_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
+
+
 def _link_in_text(*, link_url: str, urls: list[tuple[int, int, str]]) -> bool:
-    wanted = link_url.strip().rstrip("/").lower()
-    return any(url.rstrip("/").lower() == wanted for _start, _end, url in urls)
+    """Whether one of the caption's URLs is the content's link (so the share adds nothing,
+    and its domain is checked with the caption's URLs). A URL that merely starts like the
+    link ("https://example.com.evil.net" for "https://example.com") is not it."""
+    wanted = _SCHEME.sub("", link_url).rstrip("/").lower()
+    return any(_SCHEME.sub("", url).rstrip("/").lower() == wanted for _s, _e, url in urls)
 
 
 def caption_check(
@@ -824,12 +914,23 @@ def caption_check(
                     )
                 )
 
+    # The share: the caption with the disclosure and, on X, the content's link after it.
     shared = caption_with_disclosure(text=text, disclosure=rules.disclosure)
-    extra = X_URL_WEIGHT if network == "x" and link_url and not link_shown else 0
-    length = weighted_length(text=shared, network=network) + extra
     limit = rules.max_length(network=network)
+    units = _x_units(shared) if network == "x" else None
+    if units is None:
+        length = len(shared)
+    else:
+        link_weight = X_URL_WEIGHT if link_url and not link_shown else 0
+        length = sum(weight for _start, _end, weight, _atomic in units) + link_weight
     if length > limit:
-        start = min(_overflow_index(text=shared, network=network, limit=limit), len(text))
+        if units is None:
+            overflow = min(max(limit, 0), len(shared))
+        else:
+            overflow = _x_overflow_index(text=shared, units=units, limit=limit)
+        # Past the caption's own text (in the appended disclosure or link): its end.
+        kept = len(text) if shared == text else len(text.rstrip())
+        start = overflow if overflow < kept else len(text)
         violations.append(
             Violation(
                 code="too_long",

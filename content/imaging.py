@@ -9,10 +9,12 @@ renditions are produced for LinkedIn, X, Facebook and the in-app thumbnail.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import math
 import random
+import unicodedata
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -316,8 +318,69 @@ def _mix(
     )
 
 
+# Pillow's bundled font only covers ASCII and a few symbols: accented letters are drawn
+# as their base letter plus a hand-drawn mark, other missing characters are replaced or
+# dropped, so a French title never shows "tofu" boxes.
+_MARKS = {
+    "\u0300": "grave",
+    "\u0301": "acute",
+    "\u0302": "circumflex",
+    "\u0303": "tilde",
+    "\u0308": "diaeresis",
+    "\u0327": "cedilla",
+}
+_REPLACEMENTS = {
+    "œ": "oe",
+    "Œ": "OE",
+    "æ": "ae",
+    "Æ": "AE",
+    "ß": "ss",
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "€": "EUR",
+    "\u00a0": " ",
+    "\u202f": " ",
+}
+_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@functools.cache
+def _has_glyph(char: str) -> bool:
+    font = ImageFont.load_default(size=20)
+    missing = font.getmask("\uffff")
+    mask = font.getmask(char)
+    return mask.size != missing.size or bytes(mask) != bytes(missing)
+
+
+def _drawable(title: str) -> str:
+    """``title`` in NFD, limited to characters the bundled font (plus our marks) can draw."""
+    chars: list[str] = []
+    for char in unicodedata.normalize("NFC", title):
+        char = _REPLACEMENTS.get(char, char)
+        if char == "\n" or len(char) > 1 or _has_glyph(char):
+            chars.append(char)
+        elif char.isspace():
+            chars.append(" ")
+        else:
+            decomposed = unicodedata.normalize("NFD", char)
+            base, marks = decomposed[0], decomposed[1:]
+            if _has_glyph(base):
+                chars.append(base + "".join(mark for mark in marks if mark in _MARKS))
+            # else: emoji or a script the font lacks; left out.
+    return "".join(chars)
+
+
+def _bare(text: str) -> str:
+    return "".join(char for char in text if not unicodedata.combining(char))
+
+
+def _width(font: _Font, text: str) -> float:
+    return font.getlength(_bare(text))
+
+
 def _draw_title(canvas: Image.Image, title: str, width: int, height: int) -> None:
-    if not title:
+    title = _drawable(title).strip()
+    if not _bare(title).strip():
         return
     margin = round(min(width, height) * 0.09)
     max_width = width - 2 * margin
@@ -335,23 +398,98 @@ def _draw_title(canvas: Image.Image, title: str, width: int, height: int) -> Non
         lines = lines[:max_lines]
         lines[-1] = _ellipsize(lines[-1], font, max_width)
 
-    draw = ImageDraw.Draw(canvas)
     top = height - margin - len(lines) * line_height
     bar_height = max(4, font_size // 8)
     bar_top = top - bar_height - font_size // 2
-    draw.rounded_rectangle(
+    ImageDraw.Draw(canvas).rounded_rectangle(
         (margin, bar_top, margin + font_size * 2, bar_top + bar_height),
         radius=bar_height // 2,
         fill=(255, 255, 255, 230),
     )
-    shadow = max(1, font_size // 24)
+
+    # The text is drawn as a mask first, so marks can be added and the dots of accented
+    # i's removed; the mask then paints a soft shadow and the white text.
+    mask = Image.new("L", canvas.size, 0)
+    draw = ImageDraw.Draw(mask)
     for index, line in enumerate(lines):
         y = top + index * line_height
-        draw.text((margin + shadow, y + shadow), line, font=font, fill=(0, 0, 0, 110))
-        draw.text((margin, y), line, font=font, fill=(255, 255, 255, 255))
+        draw.text((margin, y), _bare(line), font=font, fill=255)
+        _draw_marks(draw, font, font_size, line, margin, y)
+    shadow = max(1, font_size // 24)
+    shadow_mask = Image.new("L", canvas.size, 0)
+    shadow_mask.paste(mask.point(lambda value: value * 110 // 255), (shadow, shadow))
+    canvas.paste((0, 0, 0, 255), (0, 0), shadow_mask)
+    canvas.paste((255, 255, 255, 255), (0, 0), mask)
 
 
-_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+def _draw_marks(
+    draw: ImageDraw.ImageDraw, font: _Font, font_size: int, line: str, left: int, y: int
+) -> None:
+    ascent = font.getbbox("H", anchor="la")[1]
+    x_height_top = y + font.getbbox("x", anchor="la")[1]
+    cap_top = y + ascent
+    baseline = y + font.getbbox("x", anchor="la")[3]
+    stroke = max(1, round(font_size * 0.07))
+    size = font_size * 0.2
+    bare = ""
+    for position, char in enumerate(line):
+        if unicodedata.combining(char):
+            continue
+        marks = []
+        for following in line[position + 1 :]:
+            if not unicodedata.combining(following):
+                break
+            marks.append(_MARKS.get(following))
+        x = left + font.getlength(bare)
+        bare += char
+        if not marks:
+            continue
+        centre = x + font.getlength(char) / 2
+        top = cap_top if char.isupper() else x_height_top
+        if char in "ij" and any(mark != "cedilla" for mark in marks):
+            # Dotless i/j are not in the font: erase the dot, the mark replaces it.
+            draw.rectangle((x, y - stroke, x + font.getlength(char), top - 1), fill=0)
+        bottom = top - font_size * 0.06
+        for mark in marks:
+            _draw_mark(draw, mark, centre, bottom, baseline, size, stroke)
+
+
+def _draw_mark(
+    draw: ImageDraw.ImageDraw,
+    mark: str | None,
+    centre: float,
+    bottom: float,
+    baseline: float,
+    size: float,
+    stroke: int,
+) -> None:
+    upper = bottom - size
+    if mark == "acute":
+        draw.line((centre - size * 0.3, bottom, centre + size * 0.4, upper), 255, stroke)
+    elif mark == "grave":
+        draw.line((centre + size * 0.3, bottom, centre - size * 0.4, upper), 255, stroke)
+    elif mark == "circumflex":
+        points = [(centre - size * 0.55, bottom), (centre, upper), (centre + size * 0.55, bottom)]
+        draw.line(points, 255, stroke, joint="curve")
+    elif mark == "tilde":
+        points = [
+            (centre + size * step / 4, bottom - size * (0.45 + 0.25 * math.sin(step * 1.4)))
+            for step in range(-3, 4)
+        ]
+        draw.line(points, 255, stroke, joint="curve")
+    elif mark == "diaeresis":
+        radius = stroke * 0.8
+        for dot_x in (centre - size * 0.45, centre + size * 0.45):
+            dot_y = bottom - size * 0.4
+            draw.ellipse((dot_x - radius, dot_y - radius, dot_x + radius, dot_y + radius), 255)
+    elif mark == "cedilla":
+        points = [
+            (centre, baseline),
+            (centre, baseline + size * 0.35),
+            (centre + size * 0.3, baseline + size * 0.55),
+            (centre - size * 0.25, baseline + size * 0.85),
+        ]
+        draw.line(points, 255, max(1, stroke - 1), joint="curve")
 
 
 def _wrap(text: str, font: _Font, max_width: int) -> list[str]:
@@ -360,16 +498,23 @@ def _wrap(text: str, font: _Font, max_width: int) -> list[str]:
         current = ""
         for word in paragraph.split():
             candidate = f"{current} {word}".strip()
-            if font.getlength(candidate) <= max_width:
+            if _width(font, candidate) <= max_width:
                 current = candidate
                 continue
             if current:
                 lines.append(current)
             current = word
-            while font.getlength(current) > max_width and len(current) > 1:
+            while _width(font, current) > max_width and len(_bare(current)) > 1:
                 # A single word wider than the line: cut it where it overflows.
-                cut = len(current) - 1
-                while cut > 1 and font.getlength(current[:cut]) > max_width:
+                low, high = 1, len(current) - 1
+                while low < high:  # the longest prefix that fits
+                    middle = (low + high + 1) // 2
+                    if _width(font, current[:middle]) <= max_width:
+                        low = middle
+                    else:
+                        high = middle - 1
+                cut = low
+                while cut > 1 and unicodedata.combining(current[cut]):
                     cut -= 1
                 lines.append(current[:cut])
                 current = current[cut:]
@@ -380,6 +525,6 @@ def _wrap(text: str, font: _Font, max_width: int) -> list[str]:
 
 def _ellipsize(line: str, font: _Font, max_width: int) -> str:
     shortened = line
-    while shortened and font.getlength(shortened + "…") > max_width:
+    while shortened and _width(font, shortened + "…") > max_width:
         shortened = shortened[:-1]
     return shortened.rstrip() + "…"

@@ -213,7 +213,7 @@ def _clean_input(data: ContentInput, organization: Organization) -> None:
         raise DomainError(_("A link post needs a link."), field="link_url")
     if data.link_url and not data.link_url.lower().startswith(("http://", "https://")):
         raise DomainError(_("The link must start with http:// or https://."), field="link_url")
-    if data.expires_at and data.publish_at and data.expires_at <= data.publish_at:
+    if data.expires_at and data.expires_at <= (data.publish_at or timezone.now()):
         raise DomainError(_("The expiry must come after the publication."), field="expires_at")
     for network, texts in data.captions.items():
         if network not in Network.values:
@@ -414,6 +414,8 @@ def content_submit(*, actor: User, content: Content, request: HttpRequest | None
     _require_editor(actor)
     with transaction.atomic():
         content = Content.objects.select_for_update().get(pk=content.pk)
+        if content.organization_id != actor.organization_id:
+            raise PermissionDeniedError(_("This content belongs to another organisation."))
         _transition_check(content, (ContentStatus.DRAFT,), _("submitted"))
         problems = _content_violations(content)
         if not content.captions.exists():

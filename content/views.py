@@ -149,7 +149,7 @@ def library(request: HttpRequest) -> HttpResponse:
     }
     author = request.GET.get("author", "")
     contents = selectors.library_list(
-        user, author=int(author) if author.isdigit() else None, **filters
+        user, author=int(author) if author.isdecimal() else None, **filters
     )
     from organizations.models import User
 

@@ -33,7 +33,7 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_mark_read(request: HttpRequest) -> HttpResponse:
     raw = request.POST.getlist("id")
-    ids = [int(i) for i in raw if i.isdigit()] if raw else None
+    ids = [int(i) for i in raw if i.isdecimal()] if raw else None
     services.notifications_mark_read(user=request.user, ids=ids)
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):

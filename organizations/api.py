@@ -15,6 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from organizations import selectors, services
+from organizations.audit import audit_record
 from organizations.errors import DomainError
 from organizations.models import AuditLogEntry, Invitation, Role, Team, User
 
@@ -113,6 +114,12 @@ class TokenView(APIView):
         if user is None or not user.is_active:
             raise DomainError(str(_("Email or password is incorrect.")), field="password")
         token, _created = Token.objects.get_or_create(user=user)
+        audit_record(
+            action="auth.token_issued",
+            organization=user.organization,
+            actor=user,
+            request=request._request,
+        )
         return Response({"token": token.key})
 
 

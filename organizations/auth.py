@@ -30,7 +30,26 @@ def login_identifier(request: HttpRequest | None, credentials: dict[str, Any] | 
 
 
 def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    return render(request, "account/lockout.html", status=429)
+    from django.conf import settings
+    from django.http import JsonResponse
+    from django.utils.translation import gettext as _
+
+    retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {
+                "type": "about:blank",
+                "title": _("Too many requests"),
+                "status": 429,
+                "detail": _("Too many failed sign-in attempts. Try again later."),
+            },
+            status=429,
+            content_type="application/problem+json",
+        )
+    else:
+        response = render(request, "account/lockout.html", status=429)
+    response["Retry-After"] = retry_after
+    return response
 
 
 @receiver(user_logged_in)

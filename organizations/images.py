@@ -15,9 +15,12 @@ ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 
 
 def validate_image(upload: File) -> None:
+    if getattr(upload, "_committed", False):
+        return  # a file already stored was checked when it was uploaded
     max_pixels = settings.IMAGE_MAX_PIXELS
-    position = upload.tell() if hasattr(upload, "tell") else 0
+    position = 0
     try:
+        position = upload.tell()
         upload.seek(0)
         with warnings.catch_warnings():
             # Pillow warns, then raises, past its own (higher) limit; both are our error.
@@ -48,4 +51,7 @@ def validate_image(upload: File) -> None:
             _("This file is not a valid image. Use JPEG, PNG, WebP or GIF."), code="image_invalid"
         ) from exc
     finally:
-        upload.seek(position)
+        try:
+            upload.seek(position)
+        except (OSError, ValueError):
+            pass

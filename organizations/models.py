@@ -164,6 +164,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        # One spelling per address, whatever form created the account.
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -82,7 +82,7 @@ def members_visible_to(user: User) -> QuerySet[User]:
     if user.role in (Role.ORG_ADMIN, Role.EDITOR, Role.REVIEWER):
         return members
     if user.role == Role.MANAGER:
-        return members.filter(teams__in=visible_team_ids(user)).distinct()
+        return members.filter(Q(teams__in=visible_team_ids(user)) | Q(pk=user.pk)).distinct()
     return members.filter(pk=user.pk)
 
 
@@ -91,8 +91,6 @@ def member_list(
 ) -> QuerySet[User]:
     members = members_visible_to(user)
     if search:
-        from django.db.models import Q
-
         members = members.filter(
             Q(email__icontains=search)
             | Q(first_name__icontains=search)

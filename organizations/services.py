@@ -258,6 +258,14 @@ def invitation_create(
     if any(team.organization_id != organization.pk for team in teams):
         raise DomainError(_("A chosen team belongs to another organisation."), field="teams")
     _check_invitable(organization=organization, email=email)
+    # An expired invitation still holds the "one open invitation" slot: close it.
+    Invitation.objects.filter(
+        organization=organization,
+        email=email,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__lte=timezone.now(),
+    ).update(revoked_at=timezone.now())
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
@@ -457,8 +465,10 @@ def _parse_import(raw: bytes, organization: Organization) -> list[ImportRow]:
     rows: list[ImportRow] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
-    for index, record in enumerate(reader, start=2):
-        if index - 1 > CSV_MAX_ROWS:
+    for count, record in enumerate(reader, start=1):
+        # The reader's own line number: blank lines and quoted line breaks shift it.
+        index = reader.line_num
+        if count > CSV_MAX_ROWS:
             raise ImportRejected(_("The file has more than %(n)s rows.") % {"n": CSV_MAX_ROWS})
         values = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k}
         if not any(values.values()):

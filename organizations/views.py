@@ -240,7 +240,7 @@ def admin_users(request: HttpRequest) -> HttpResponse:
         request.user,
         search=search,
         role=role if role in Role.values else "",
-        team_id=int(team_id) if team_id.isdigit() else None,
+        team_id=int(team_id) if team_id.isdecimal() else None,
     )
     return render(
         request,

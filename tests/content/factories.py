@@ -79,7 +79,9 @@ class GuidelineFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     kind = GuidelineKind.CHARTER
     title = "Charte des réseaux sociaux"
-    body = "# Charte\n\n- Je respecte la confidentialité.\n- Je signale mon lien avec l'entreprise.\n"
+    body = (
+        "# Charte\n\n- Je respecte la confidentialité.\n- Je signale mon lien avec l'entreprise.\n"
+    )
     version = 1
 
 

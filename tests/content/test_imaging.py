@@ -14,7 +14,14 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageChops, ImageCms, PngImagePlugin
 
-from content.imaging import RENDITIONS, ProcessedImage, demo_image_draw, image_process
+from content.imaging import (
+    RENDITIONS,
+    ProcessedImage,
+    _bare,
+    _drawable,
+    demo_image_draw,
+    image_process,
+)
 
 
 def encode(image: Image.Image, image_format: str, **options) -> bytes:
@@ -138,6 +145,24 @@ def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
     assert original.mode == "RGB"
     assert close_to(original.getpixel((100, 100)), (255, 0, 0))
     assert close_to(opened(processed.renditions["thumb"]).getpixel((240, 135)), (255, 0, 0))
+
+
+def test_a_broken_icc_profile_is_dropped_without_failing():
+    data = encode(quadrants(), "JPEG", icc_profile=b"not really a profile" * 10)
+
+    processed = image_process(upload(data, "odd.jpg"))
+
+    assert "icc_profile" not in opened(processed.original).info
+    assert_renditions(processed, "JPEG")
+
+
+def test_16_bit_greyscale_png_is_scaled_not_clipped():
+    data = encode(Image.new("I;16", (300, 200), 40_000), "PNG")
+
+    processed = image_process(upload(data, "scan.png"))
+
+    grey = opened(processed.renditions["thumb"]).convert("L").getpixel((240, 135))
+    assert abs(grey - 40_000 // 256) <= 3
 
 
 # -- Renditions -----------------------------------------------------------------------------
@@ -407,12 +432,30 @@ def test_demo_image_has_white_title_text_on_the_colour():
 
 @pytest.mark.parametrize(
     "title",
-    ["", "x", "Un titre très long " * 20, "Supercalifragilisticexpialidocious" * 6, "a\nb\nc"],
+    [
+        "",
+        "x",
+        "Un titre très long " * 20,
+        "Supercalifragilisticexpialidocious" * 6,
+        "a\nb\nc",
+        "Événement : la Fête de l'été à Noël, maîtrise, naïf, garçon, Ça, ÎLE",
+        "🎉 Lancement \u2013 10 € 漢字",
+    ],
 )
 def test_demo_image_handles_any_title(title):
     image = opened(demo_image_draw(title=title, colour="#ffe082", size=(480, 270), seed=1))
 
     assert image.size == (480, 270)
+
+
+def test_demo_image_only_draws_what_the_bundled_font_has():
+    # The bundled font is ASCII only: accents become marks over the base letter, a few
+    # characters get an ASCII stand-in, and the rest (emoji, other scripts) is left out
+    # instead of being drawn as "tofu" boxes.
+    assert _bare(_drawable("Santé à l'Été")) == "Sante a l'Ete"
+    assert _drawable("Santé") != "Sante"
+    assert _drawable("🎉 Lancement \u2013 10 € 漢字") == " Lancement - 10 EUR "
+    assert white_pixels(opened(demo_image_draw(title="🎉 漢字", colour="navy"))) < 100
 
 
 def test_demo_image_goes_through_the_processing_pipeline():

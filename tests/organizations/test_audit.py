@@ -73,9 +73,12 @@ def test_new_entries_can_still_be_written(personas):
     ],
 )
 def test_raw_sql_cannot_change_or_remove_entries(entry, sql):
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [entry.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [entry.pk])
     entry_now = AuditLogEntry.objects.get(pk=entry.pk)
     assert entry_now.action == "team.created"
     assert entry_now.actor_email == entry.actor_email
@@ -84,18 +87,25 @@ def test_raw_sql_cannot_change_or_remove_entries(entry, sql):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL only")
 def test_raw_sql_truncate_style_bulk_delete_is_refused(entry, personas):
     audit_record(action="another", organization=personas.organization)
-    with pytest.raises(DatabaseError):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM organizations_auditlogentry")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM organizations_auditlogentry")
     assert AuditLogEntry.objects.count() == 2
 
 
 def test_deleting_a_user_keeps_their_entries(personas):
     leaver = UserFactory(organization=personas.organization, email="leaver@acme.test")
-    done = audit_record(action="user.profile_updated", organization=personas.organization,
-                        actor=leaver, target=leaver)
-    about = audit_record(action="user.updated", organization=personas.organization,
-                         actor=personas.owner, target=leaver)
+    done = audit_record(
+        action="user.profile_updated",
+        organization=personas.organization,
+        actor=leaver,
+        target=leaver,
+    )
+    about = audit_record(
+        action="user.updated",
+        organization=personas.organization,
+        actor=personas.owner,
+        target=leaver,
+    )
     leaver.delete()
 
     kept = AuditLogEntry.objects.get(pk=done.pk)
@@ -164,9 +174,7 @@ def test_audit_page_filters_by_actor(personas, history):
 def test_audit_page_filters_by_dates_in_the_organisation_time_zone(personas, history):
     # 2026-02-01 00:30 and 2026-02-15 23:30 in Paris are inside February there, although
     # in UTC the first one is still January 31st.
-    response = client_for(personas.owner).get(
-        "/admin/audit/?since=2026-02-01&until=2026-02-15"
-    )
+    response = client_for(personas.owner).get("/admin/audit/?since=2026-02-01&until=2026-02-15")
     assert _actions(response) == ["user.role_changed", "team.created"]
 
 
@@ -184,8 +192,9 @@ def test_audit_page_empty_state(personas, history):
 
 def test_audit_page_paginates_and_keeps_the_filters(personas):
     for index in range(30):
-        audit_record(action=f"bulk.{index:02d}", organization=personas.organization,
-                     actor=personas.owner)
+        audit_record(
+            action=f"bulk.{index:02d}", organization=personas.organization, actor=personas.owner
+        )
     client = client_for(personas.owner)
     first = client.get("/admin/audit/?action=bulk.")
     assert len(first.context["page"].object_list) == 25
@@ -199,8 +208,12 @@ def test_audit_page_paginates_and_keeps_the_filters(personas):
 
 def test_audit_page_query_count_is_bounded(personas, django_assert_max_num_queries):
     for index in range(30):
-        audit_record(action=f"bulk.{index}", organization=personas.organization,
-                     actor=personas.owner, target=personas.team)
+        audit_record(
+            action=f"bulk.{index}",
+            organization=personas.organization,
+            actor=personas.owner,
+            target=personas.team,
+        )
     client = client_for(personas.owner)
     with django_assert_max_num_queries(10):
         assert client.get("/admin/audit/").status_code == 200
@@ -247,6 +260,9 @@ def test_api_entry_detail(personas, entry):
 def test_api_is_read_only(personas, entry):
     api = api_client_for(personas.owner)
     assert api.delete(f"/api/v1/audit-log/{entry.pk}/").status_code == 405
-    assert api.patch(f"/api/v1/audit-log/{entry.pk}/", {"action": "x"}, format="json").status_code == 405
+    assert (
+        api.patch(f"/api/v1/audit-log/{entry.pk}/", {"action": "x"}, format="json").status_code
+        == 405
+    )
     assert api.post("/api/v1/audit-log/", {"action": "x"}, format="json").status_code == 405
     assert AuditLogEntry.objects.count() == 1

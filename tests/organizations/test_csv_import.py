@@ -137,6 +137,19 @@ def test_existing_member_is_updated_not_invited(personas):
     assert role_entry.details == {"from": "employee", "to": "manager"}
 
 
+def test_existing_member_with_capitals_in_stored_email_is_updated(personas):
+    """Addresses are compared without case everywhere else (login, invitations); an
+    account stored as "Mixed.Case@acme.test" (e.g. created in the Django admin) is the
+    same person as "mixed.case@acme.test" in the file."""
+    member = UserFactory(organization=personas.organization, email="Mixed.Case@acme.test")
+    result = users_import_csv(
+        actor=personas.owner, raw=b"email,job_title\nmixed.case@acme.test,Chef\n"
+    )
+    assert (result.invited, result.updated) == (0, 1)
+    member.refresh_from_db()
+    assert member.job_title == "Chef"
+
+
 def test_existing_team_is_reused_case_insensitively(personas):
     raw = b"email,teams\nnew@acme.test,communication\n"
     result = users_import_csv(actor=personas.owner, raw=raw)

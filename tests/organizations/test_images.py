@@ -3,6 +3,7 @@ decoding, and every bad file is a ValidationError (a form error), never a 500.""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import zlib
@@ -39,8 +40,9 @@ def _png_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize(("fmt", "name"), [("PNG", "a.png"), ("JPEG", "a.jpg"),
-                                           ("WEBP", "a.webp"), ("GIF", "a.gif")])
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("PNG", "a.png"), ("JPEG", "a.jpg"), ("WEBP", "a.webp"), ("GIF", "a.gif")]
+)
 def test_accepts_allowed_formats(fmt, name):
     upload = _upload(_image_bytes(fmt), name)
     upload.seek(3)
@@ -61,8 +63,10 @@ def test_format_comes_from_content_not_name():
         (b"just some text, not an image\n", "image_invalid"),
         (b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n", "image_invalid"),
         (b"", "image_invalid"),
-        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-         "image_invalid"),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "image_invalid",
+        ),
     ],
     ids=["text", "pdf", "empty", "svg"],
 )
@@ -113,18 +117,27 @@ def test_rejects_decompression_bombs_without_decoding(size):
 
 
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
-@hypothesis_settings(max_examples=150, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    prefix=st.sampled_from([b"\x89PNG\r\n\x1a\n", b"GIF89a", b"GIF87a", b"\xff\xd8\xff",
-                            b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"BM", b"II*\x00", b""]),
+    prefix=st.sampled_from(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            b"GIF89a",
+            b"GIF87a",
+            b"\xff\xd8\xff",
+            b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+            b"BM",
+            b"II*\x00",
+            b"",
+        ]
+    ),
     body=st.binary(max_size=200),
 )
 def test_garbage_is_a_validation_error_never_a_crash(prefix, body):
-    try:
+    with contextlib.suppress(ValidationError):
         validate_image(_upload(prefix + body))
-    except ValidationError:
-        pass
 
 
 # --- Through the pages -------------------------------------------------------------------
@@ -139,8 +152,13 @@ def media(settings, tmp_path):
 def _profile_post(client, avatar):
     return client.post(
         "/me/",
-        {"first_name": "Ana", "last_name": "Lopez", "job_title": "", "language": "en",
-         "avatar": avatar},
+        {
+            "first_name": "Ana",
+            "last_name": "Lopez",
+            "job_title": "",
+            "language": "en",
+            "avatar": avatar,
+        },
     )
 
 
@@ -189,8 +207,13 @@ def test_profile_with_valid_avatar_is_saved(personas, media):
 def test_org_logo_in_a_wrong_format_is_a_form_error(personas, media):
     response = client_for(personas.owner).post(
         "/admin/",
-        {"name": "Acme Santé", "default_language": "fr", "time_zone": "Europe/Paris",
-         "brand_colour": "#112233", "logo": _upload(_image_bytes("BMP"), "logo.png")},
+        {
+            "name": "Acme Santé",
+            "default_language": "fr",
+            "time_zone": "Europe/Paris",
+            "brand_colour": "#112233",
+            "logo": _upload(_image_bytes("BMP"), "logo.png"),
+        },
     )
     assert response.status_code == 200
     assert "logo" in response.context["form"].errors
@@ -202,8 +225,12 @@ def test_org_logo_in_a_wrong_format_is_a_form_error(personas, media):
 @pytest.mark.django_db
 def test_org_settings_save_with_a_valid_logo_then_without_reupload(personas, media):
     client = client_for(personas.owner)
-    form = {"name": "Acme Santé", "default_language": "fr", "time_zone": "Europe/Paris",
-            "brand_colour": "#112233"}
+    form = {
+        "name": "Acme Santé",
+        "default_language": "fr",
+        "time_zone": "Europe/Paris",
+        "brand_colour": "#112233",
+    }
     response = client.post("/admin/", {**form, "logo": _upload(_image_bytes("PNG"), "l.png")})
     assert response.status_code == 302
     personas.organization.refresh_from_db()
@@ -223,7 +250,11 @@ def test_org_settings_save_when_the_stored_logo_file_is_gone(personas, media):
     personas.organization.save()
     response = client_for(personas.owner).post(
         "/admin/",
-        {"name": "Acme Santé", "default_language": "fr", "time_zone": "Europe/Paris",
-         "brand_colour": "#445566"},
+        {
+            "name": "Acme Santé",
+            "default_language": "fr",
+            "time_zone": "Europe/Paris",
+            "brand_colour": "#445566",
+        },
     )
     assert response.status_code in (200, 302)

@@ -65,8 +65,12 @@ def _accept(client, invitation, **overrides):
 def test_api_create_then_send_emails_the_acceptance_link(personas):
     response = api_client_for(personas.owner).post(
         "/api/v1/invitations/",
-        {"email": " Claire@Acme.test ", "role": "reviewer", "language": "en",
-         "teams": [personas.team.pk]},
+        {
+            "email": " Claire@Acme.test ",
+            "role": "reviewer",
+            "language": "en",
+            "teams": [personas.team.pk],
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -100,8 +104,12 @@ def test_html_create_sends_on_commit(personas, eager_tasks, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(personas.owner).post(
             "/admin/invitations/",
-            {"email": "paul@acme.test", "role": "employee", "language": "fr",
-             "teams": [personas.team.pk]},
+            {
+                "email": "paul@acme.test",
+                "role": "employee",
+                "language": "fr",
+                "teams": [personas.team.pk],
+            },
         )
     assert response.status_code == 302
     invitation = Invitation.objects.get(email="paul@acme.test")
@@ -234,8 +242,12 @@ def test_accept_creates_the_account_and_logs_in(
 
 def test_accepted_link_cannot_be_used_twice(invitation):
     assert _accept(Client(), invitation).status_code == 302
-    response = _accept(Client(), invitation, password="another-long-passphrase-77",
-                       password_confirm="another-long-passphrase-77")
+    response = _accept(
+        Client(),
+        invitation,
+        password="another-long-passphrase-77",
+        password_confirm="another-long-passphrase-77",
+    )
     assert response.status_code == 410
     assert User.objects.filter(email="newcomer@acme.test").count() == 1
     user = User.objects.get(email="newcomer@acme.test")

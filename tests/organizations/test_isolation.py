@@ -97,7 +97,9 @@ def test_other_org_api_detail_is_404_problem(personas, foreign, url):
 def test_other_org_api_writes_are_404(personas, foreign):
     api = api_client_for(personas.owner)
     team_pk, user_pk = foreign["team"].pk, foreign["user"].pk
-    assert api.patch(f"/api/v1/teams/{team_pk}/", {"name": "Pwned"}, format="json").status_code == 404
+    assert (
+        api.patch(f"/api/v1/teams/{team_pk}/", {"name": "Pwned"}, format="json").status_code == 404
+    )
     assert api.delete(f"/api/v1/teams/{team_pk}/").status_code == 404
     response = api.post(f"/api/v1/users/{user_pk}/role/", {"role": "org_admin"}, format="json")
     assert response.status_code == 404
@@ -130,6 +132,12 @@ def test_people_page_filter_by_foreign_team_shows_nobody(personas, foreign):
     assert response.status_code == 200
     assert foreign["admin"].email not in response.content.decode()
     assert list(response.context["page"].object_list) == []
+
+
+def test_people_page_with_a_unicode_digit_team_filter_is_not_a_500(personas):
+    """A crafted filter must not crash the page: "²".isdigit() is True, int("²") raises."""
+    response = client_for(personas.owner).get("/admin/people/?team=²")
+    assert response.status_code == 200
 
 
 def test_teams_page_lists_only_own_organisation(personas, foreign):
@@ -253,8 +261,12 @@ def test_api_invitation_with_foreign_team_is_400_naming_teams(personas, foreign)
 def test_html_invitation_with_foreign_team_is_form_error(personas, foreign):
     response = client_for(personas.owner).post(
         "/admin/invitations/",
-        {"email": "new@acme.test", "role": "employee", "language": "en",
-         "teams": [foreign["team"].pk]},
+        {
+            "email": "new@acme.test",
+            "role": "employee",
+            "language": "en",
+            "teams": [foreign["team"].pk],
+        },
     )
     assert response.status_code == 200
     assert "teams" in response.context["form"].errors

@@ -47,7 +47,9 @@ def _member(personas, role):
 @pytest.mark.parametrize("url", ADMIN_PAGES)
 def test_non_admin_gets_404_on_admin_pages(personas, role, url):
     user = _member(personas, role)
-    response = client_for(user).get(url.format(team=personas.team.pk, teammate=personas.teammate.pk))
+    response = client_for(user).get(
+        url.format(team=personas.team.pk, teammate=personas.teammate.pk)
+    )
     assert response.status_code == 404
 
 
@@ -64,9 +66,7 @@ def test_non_admin_cannot_post_admin_forms(personas, role):
     user = _member(personas, role)
     client = client_for(user)
     assert client.post("/admin/teams/", {"name": "Rogue", "kind": "team"}).status_code == 404
-    response = client.post(
-        f"/admin/people/{user.pk}/", {"role": Role.ORG_ADMIN, "is_active": "on"}
-    )
+    response = client.post(f"/admin/people/{user.pk}/", {"role": Role.ORG_ADMIN, "is_active": "on"})
     assert response.status_code == 404
     user.refresh_from_db()
     assert user.role == role
@@ -88,9 +88,7 @@ def test_non_admin_gets_403_problem_on_admin_api(personas, role):
         api.patch(f"/api/v1/teams/{personas.team.pk}/", {"name": "Rogue"}, format="json"),
         api.delete(f"/api/v1/teams/{personas.team.pk}/"),
         api.post(f"/api/v1/users/{user.pk}/role/", {"role": "org_admin"}, format="json"),
-        api.post(
-            f"/api/v1/users/{personas.teammate.pk}/role/", {"role": "manager"}, format="json"
-        ),
+        api.post(f"/api/v1/users/{personas.teammate.pk}/role/", {"role": "manager"}, format="json"),
     ]
     for response in calls:
         assert response.status_code == 403, (response.request["PATH_INFO"], response.content)
@@ -114,9 +112,7 @@ def test_employee_may_read_teams_api(personas):
 # --- The org admin changes roles -----------------------------------------------------------
 
 
-def test_admin_changes_role_on_html_form(
-    personas, eager_tasks, django_capture_on_commit_callbacks
-):
+def test_admin_changes_role_on_html_form(personas, eager_tasks, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(personas.owner).post(
             f"/admin/people/{personas.teammate.pk}/",
@@ -160,9 +156,12 @@ def test_admin_changes_role_via_api(personas, eager_tasks, django_capture_on_com
     assert personas.teammate.role == Role.MANAGER
     entry = AuditLogEntry.objects.get(action="user.role_changed")
     assert entry.details == {"from": "employee", "to": "manager"}
-    assert Notification.objects.filter(
-        recipient=personas.teammate, kind="account.role_changed"
-    ).count() == 1
+    assert (
+        Notification.objects.filter(
+            recipient=personas.teammate, kind="account.role_changed"
+        ).count()
+        == 1
+    )
     assert [m.to for m in mail.outbox] == [[personas.teammate.email]]
 
 

@@ -37,8 +37,12 @@ def test_admin_page_builds_department_site_team(personas):
     assert site.parent == dept
     client.post(
         "/admin/teams/",
-        {"name": "Key accounts", "kind": "team", "parent": site.pk,
-         "managers": [personas.teammate.pk]},
+        {
+            "name": "Key accounts",
+            "kind": "team",
+            "parent": site.pk,
+            "managers": [personas.teammate.pk],
+        },
     )
     team = Team.objects.get(name="Key accounts")
     assert team.parent == site
@@ -63,7 +67,8 @@ def test_api_builds_department_site_team(personas):
     dept = api.post("/api/v1/teams/", {"name": "Sales", "kind": "department"}, format="json")
     assert dept.status_code == 201, dept.content
     site = api.post(
-        "/api/v1/teams/", {"name": "Lyon", "kind": "site", "parent": dept.json()["id"]},
+        "/api/v1/teams/",
+        {"name": "Lyon", "kind": "site", "parent": dept.json()["id"]},
         format="json",
     )
     assert site.status_code == 201
@@ -91,9 +96,7 @@ def test_api_unknown_kind_is_400_naming_kind(personas):
 
 
 def test_api_blank_name_is_400_naming_name(personas):
-    response = api_client_for(personas.owner).post(
-        "/api/v1/teams/", {"name": ""}, format="json"
-    )
+    response = api_client_for(personas.owner).post("/api/v1/teams/", {"name": ""}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "name"
 
@@ -137,7 +140,7 @@ def test_html_team_cannot_move_below_its_descendant(personas, tree):
 
 
 def test_team_can_move_to_another_branch(personas, tree):
-    dept, site, team = tree
+    dept, _site, team = tree
     response = api_client_for(personas.owner).patch(
         f"/api/v1/teams/{team.pk}/", {"parent": dept.pk}, format="json"
     )
@@ -167,12 +170,12 @@ def test_api_duplicate_root_name_is_409(personas):
         "/api/v1/teams/", {"name": "Communication"}, format="json"
     )
     assert response.status_code == 409
-    assert Team.objects.filter(organization=personas.organization,
-                               name="Communication").count() == 1
+    assert (
+        Team.objects.filter(organization=personas.organization, name="Communication").count() == 1
+    )
 
 
 def test_same_name_under_another_parent_or_organisation_is_fine(personas, tree):
-    dept, _site, _team = tree
     api = api_client_for(personas.owner)
     response = api.post("/api/v1/teams/", {"name": "Lyon"}, format="json")
     assert response.status_code == 201
@@ -276,19 +279,21 @@ def test_visible_team_ids_per_role(personas, tree):
 
 
 def test_manager_of_nothing_sees_no_team(personas, tree):
-    manager = UserFactory(organization=personas.organization, role=Role.MANAGER,
-                          teams=[personas.team])
+    manager = UserFactory(
+        organization=personas.organization, role=Role.MANAGER, teams=[personas.team]
+    )
     assert selectors.visible_team_ids(manager) == set()
 
 
 def test_visible_team_ids_runs_a_fixed_number_of_queries(
     personas, tree, django_assert_max_num_queries
 ):
-    dept, site, team = tree
+    dept, _site, team = tree
     parent = team
     for depth in range(10):
-        parent = TeamFactory(organization=personas.organization, name=f"Deep {depth}",
-                             parent=parent)
+        parent = TeamFactory(
+            organization=personas.organization, name=f"Deep {depth}", parent=parent
+        )
     manager = UserFactory(organization=personas.organization, role=Role.MANAGER)
     dept.managers.add(manager)
     with django_assert_max_num_queries(2):
@@ -300,8 +305,9 @@ def test_visible_team_ids_runs_a_fixed_number_of_queries(
 def test_teams_page_query_count_is_bounded(personas, django_assert_max_num_queries):
     client = client_for(personas.owner)
     for index in range(20):
-        team = TeamFactory(organization=personas.organization, name=f"T{index}",
-                           parent=personas.team)
+        team = TeamFactory(
+            organization=personas.organization, name=f"T{index}", parent=personas.team
+        )
         team.managers.add(personas.owner)
     with django_assert_max_num_queries(12):
         assert client.get("/admin/teams/").status_code == 200

@@ -1,0 +1,823 @@
+"""REST API for the content library, the employees' feed, suggestions, topics and the
+compliance check. Reads go through content.selectors (scoped to the caller's
+organisation), writes through content.services; domain errors become problem JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from content import compliance, selectors, services
+from content.models import (
+    Caption,
+    Content,
+    ContentKind,
+    ContentStatus,
+    ContentVersion,
+    Lifecycle,
+    Network,
+    Suggestion,
+    SuggestionStatus,
+    Topic,
+)
+from organizations.api import HasOrganization, TeamRefSerializer
+from organizations.models import Language, Organization, Team, User
+
+
+def _caller(request: Request) -> User:
+    """The signed-in caller (the permission classes have refused anonymous requests)."""
+    return cast(User, request.user)
+
+
+def _pk(kwargs: Mapping[str, Any]) -> int:
+    """The URL's id; anything but digits names nothing (404, not a server error)."""
+    value = str(kwargs.get("pk", ""))
+    if not value.isdigit():
+        raise Http404
+    return int(value)
+
+
+def _organization(user: User) -> Organization:
+    organization = user.organization
+    assert organization is not None  # HasOrganization
+    return organization
+
+
+# --- Permissions --------------------------------------------------------------------------
+
+
+class IsCommsTeam(permissions.BasePermission):
+    """Editors, reviewers and organisation admins: the people who curate the library."""
+
+    message = _("Only the communications team can do this.")
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        user = request.user
+        return bool(user.is_authenticated and user.role in selectors.LIBRARY_ROLES)
+
+
+class CanEditContent(permissions.BasePermission):
+    message = _("Only editors can change the library.")
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        return bool(request.user.is_authenticated and request.user.can_edit_content)
+
+
+class CanReview(permissions.BasePermission):
+    message = _("Only reviewers can review content.")
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        return bool(request.user.is_authenticated and request.user.can_review)
+
+
+# --- Shared output pieces -----------------------------------------------------------------
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Topic
+        fields = ["id", "name", "slug"]
+        read_only_fields = fields
+
+
+class LinkPreviewSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="'', pending, ready, refused or failed")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    image_url = serializers.CharField()
+    site_name = serializers.CharField()
+    error = serializers.CharField()
+
+
+def _absolute(request: Request | None, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class _ContentOutputMixin(serializers.Serializer):
+    """Fields shared by the library and the feed representations of a content item."""
+
+    preview = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField()
+    renditions = serializers.SerializerMethodField()
+    topics = TopicSerializer(many=True, read_only=True)
+    hashtags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    lifecycle = serializers.ChoiceField(choices=Lifecycle.choices, read_only=True)
+
+    @extend_schema_field(LinkPreviewSerializer)
+    def get_preview(self, content: Content) -> dict[str, str]:
+        return {
+            "status": content.preview_status,
+            "title": content.preview_title,
+            "description": content.preview_description,
+            "image_url": content.preview_image_url,
+            "site_name": content.preview_site_name,
+            "error": content.preview_error,
+        }
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image_url(self, content: Content) -> str | None:
+        if not content.image:
+            return None
+        return _absolute(self.context.get("request"), content.image.url)
+
+    @extend_schema_field(serializers.DictField(child=serializers.URLField()))
+    def get_renditions(self, content: Content) -> dict[str, str]:
+        request = self.context.get("request")
+        return {r.name: _absolute(request, r.file.url) for r in content.renditions.all()}
+
+
+# --- Library ------------------------------------------------------------------------------
+
+
+class ContentCaptionSerializer(serializers.ModelSerializer):
+    length = serializers.SerializerMethodField(help_text="Length as the network counts it.")
+
+    class Meta:
+        model = Caption
+        fields = ["id", "network", "text", "length"]
+        read_only_fields = fields
+
+    def get_length(self, caption: Caption) -> int:
+        return compliance.weighted_length(text=caption.text, network=caption.network)
+
+
+class ContentSerializer(_ContentOutputMixin, serializers.ModelSerializer):
+    # Plain strings here: the kind's choices are documented once, on the input.
+    kind = serializers.CharField(read_only=True, help_text="link, image or text")
+    audience_teams = TeamRefSerializer(many=True, read_only=True)
+    captions = ContentCaptionSerializer(many=True, read_only=True)
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Content
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "why_it_matters",
+            "link_url",
+            "preview",
+            "image_url",
+            "renditions",
+            "hashtags",
+            "topics",
+            "language",
+            "audience_teams",
+            "publish_at",
+            "expires_at",
+            "pinned",
+            "evergreen",
+            "caption_locked",
+            "status",
+            "lifecycle",
+            "version",
+            "withdrawn_reason",
+            "author",
+            "captions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.EMAIL)
+    def get_author(self, content: Content) -> str | None:
+        return content.author.email if content.author else None
+
+
+class CaptionsInputSerializer(serializers.Serializer):
+    """Captions per network; several per network are offered to colleagues in rotation."""
+
+    linkedin = serializers.ListField(child=serializers.CharField(), required=False)
+    x = serializers.ListField(child=serializers.CharField(), required=False)
+    facebook = serializers.ListField(child=serializers.CharField(), required=False)
+
+    def to_internal_value(self, data: Any) -> dict[str, list[str]]:
+        if isinstance(data, Mapping):
+            unknown = [key for key in data if key not in self.fields]
+            if unknown:
+                raise serializers.ValidationError({key: [_("Unknown network.")] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class ContentInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ContentKind.choices)
+    title = serializers.CharField(max_length=200)
+    why_it_matters = serializers.CharField(required=False, allow_blank=True)
+    link_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    topics = serializers.PrimaryKeyRelatedField(
+        queryset=Topic.objects.none(), many=True, required=False
+    )
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    audience_teams = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.none(),
+        many=True,
+        required=False,
+        help_text="Empty means the whole organisation; a team includes its sub-teams.",
+    )
+    publish_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    pinned = serializers.BooleanField(required=False)
+    evergreen = serializers.BooleanField(required=False)
+    caption_locked = serializers.BooleanField(required=False)
+    captions = CaptionsInputSerializer(
+        required=False,
+        help_text="Replaces every caption when given: a network left out has none.",
+    )
+    image = serializers.FileField(
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text="JPEG, PNG, WebP or GIF (multipart requests only); omit to keep the image.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            org_id = request.user.organization_id
+            # Another organisation's topics and teams do not exist: 400 naming the field.
+            topics: Any = self.fields["topics"]
+            topics.child_relation.queryset = Topic.objects.filter(organization_id=org_id)
+            teams: Any = self.fields["audience_teams"]
+            teams.child_relation.queryset = Team.objects.filter(organization_id=org_id)
+
+    def content_input(
+        self, current: Content | None = None, *, partial: bool = False
+    ) -> services.ContentInput:
+        """The service input. A partial update keeps `current`'s value for every omitted
+        field; a create or a full update gives omitted fields their defaults (except that
+        an update keeps the language and publication date, and the image is kept)."""
+        data = dict(self.validated_data)
+        values: dict[str, Any] = {}
+        if current is not None and partial:
+            captions: dict[str, list[str]] = {}
+            for caption in current.captions.all():
+                captions.setdefault(caption.network, []).append(caption.text)
+            values = {
+                "kind": current.kind,
+                "title": current.title,
+                "why_it_matters": current.why_it_matters,
+                "link_url": current.link_url,
+                "hashtags": list(current.hashtags),
+                "topics": list(current.topics.all()),
+                "language": current.language,
+                "audience_teams": list(current.audience_teams.all()),
+                "publish_at": current.publish_at,
+                "expires_at": current.expires_at,
+                "pinned": current.pinned,
+                "evergreen": current.evergreen,
+                "caption_locked": current.caption_locked,
+                "captions": captions,
+            }
+        elif current is None:
+            request = self.context["request"]
+            values["language"] = request.user.organization.default_language
+        else:
+            values["language"] = current.language
+        values.update(data)
+        if values.get("publish_at") is None:
+            # What the service would pick anyway, given explicitly so that its expiry check
+            # compares against it (without it an early expiry reaches the database check).
+            values["publish_at"] = current.publish_at if current is not None else timezone.now()
+        values["captions"] = {
+            network: texts for network, texts in values.get("captions", {}).items() if texts
+        }
+        return services.ContentInput(**values)
+
+
+class ContentFilters(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[*Lifecycle.choices, (ContentStatus.APPROVED.value, ContentStatus.APPROVED.label)],
+        required=False,
+        allow_blank=True,
+    )
+    topic = serializers.SlugField(required=False, allow_blank=True, help_text="A topic's slug.")
+    language = serializers.ChoiceField(choices=Language.choices, required=False, allow_blank=True)
+    author = serializers.IntegerField(required=False, min_value=1, help_text="A user id.")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ApproveInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True)
+
+
+class RejectInput(serializers.Serializer):
+    comment = serializers.CharField(help_text="What must change.")
+
+
+class WithdrawInput(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class DiffPieceSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["equal", "insert", "delete"])
+    text = serializers.CharField()
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    before = serializers.CharField()
+    after = serializers.CharField()
+    diff = DiffPieceSerializer(many=True)
+
+
+class ContentVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    author = serializers.EmailField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    changes = FieldChangeSerializer(many=True)
+
+
+class ContentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The library. Listing and writing are for the communications team; employees read
+    approved content through the feed (retrieving one item works for what the feed shows).
+    There is no delete: withdraw instead."""
+
+    queryset = Content.objects.none()  # the schema's model; get_queryset() scopes
+    serializer_class = ContentSerializer
+    permission_classes = [HasOrganization]
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.action in ("list", "versions", "withdraw"):
+            return [HasOrganization(), IsCommsTeam()]
+        if self.action in ("create", "update", "partial_update", "submit"):
+            return [HasOrganization(), CanEditContent()]
+        if self.action in ("approve", "reject"):
+            return [HasOrganization(), CanReview()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        filters = ContentFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.library_list(_caller(self.request), **filters.validated_data)
+
+    def get_object(self) -> Content:
+        return selectors.content_for_user(_caller(self.request), _pk(self.kwargs))
+
+    def _output(self, content: Content, status_code: int = status.HTTP_200_OK) -> Response:
+        # Read back through the selector: the same prefetches and scoping as every read.
+        content = selectors.content_for_user(_caller(self.request), content.pk)
+        return Response(self.get_serializer(content).data, status=status_code)
+
+    @extend_schema(parameters=[ContentFilters])
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ContentInputSerializer, responses={201: ContentSerializer})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = ContentInputSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        content = services.content_create(
+            actor=_caller(request), data=data.content_input(), request=request._request
+        )
+        return self._output(content, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContentInputSerializer, responses=ContentSerializer)
+    def update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        partial = bool(kwargs.pop("partial", False))
+        content = selectors.content_for_user(_caller(request), _pk(self.kwargs), write=True)
+        data = ContentInputSerializer(
+            data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        data.is_valid(raise_exception=True)
+        content = services.content_update(
+            actor=_caller(request),
+            content=content,
+            data=data.content_input(content, partial=partial),
+            request=request._request,
+        )
+        return self._output(content)
+
+    @extend_schema(request=ContentInputSerializer, responses=ContentSerializer)
+    def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=ContentSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        content = services.content_submit(
+            actor=_caller(request), content=self.get_object(), request=request._request
+        )
+        return self._output(content)
+
+    @extend_schema(request=ApproveInput, responses=ContentSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        content = self.get_object()
+        data = ApproveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        content = services.content_approve(
+            actor=_caller(request),
+            content=content,
+            comment=data.validated_data.get("comment", ""),
+            request=request._request,
+        )
+        return self._output(content)
+
+    @extend_schema(request=RejectInput, responses=ContentSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        content = self.get_object()
+        data = RejectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        content = services.content_reject(
+            actor=_caller(request),
+            content=content,
+            comment=data.validated_data["comment"],
+            request=request._request,
+        )
+        return self._output(content)
+
+    @extend_schema(request=WithdrawInput, responses=ContentSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        content = self.get_object()
+        data = WithdrawInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        content = services.content_withdraw(
+            actor=_caller(request),
+            content=content,
+            reason=data.validated_data["reason"],
+            request=request._request,
+        )
+        return self._output(content)
+
+    @extend_schema(responses=ContentVersionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def versions(self, request: Request, pk: str | None = None) -> Response:
+        """Every version, newest first, with what changed from the one before."""
+        content = self.get_object()
+        versions = ContentVersion.objects.filter(content=content).select_related("author")
+        payload = [
+            {
+                "number": version.number,
+                "author": version.author.email if version.author else None,
+                "created_at": version.created_at,
+                "changes": [
+                    {
+                        "field": change.field,
+                        "before": change.before,
+                        "after": change.after,
+                        "diff": [{"op": op, "text": text} for op, text in change.diff],
+                    }
+                    for change in selectors.version_diff(content, version.number)
+                ],
+            }
+            for version in versions.order_by("-number")
+        ]
+        return Response(ContentVersionSerializer(payload, many=True).data)
+
+
+# --- Feed -----------------------------------------------------------------------------------
+
+
+class FeedCaptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    network = serializers.ChoiceField(choices=Network.choices)
+    text = serializers.CharField()
+    length = serializers.IntegerField(help_text="Length of `text` as the network counts it.")
+    caption_with_disclosure = serializers.CharField(
+        help_text="The caption with the organisation's mandatory disclosure appended."
+    )
+    length_with_disclosure = serializers.IntegerField()
+    limit = serializers.IntegerField(help_text="The organisation's length limit on the network.")
+
+
+class FeedItemSerializer(_ContentOutputMixin, serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True, help_text="link, image or text")
+    captions = serializers.SerializerMethodField(
+        help_text="The caption offered to you on each network that has one."
+    )
+
+    class Meta:
+        model = Content
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "why_it_matters",
+            "link_url",
+            "preview",
+            "image_url",
+            "renditions",
+            "hashtags",
+            "topics",
+            "language",
+            "publish_at",
+            "expires_at",
+            "pinned",
+            "evergreen",
+            "caption_locked",
+            "lifecycle",
+            "captions",
+        ]
+        read_only_fields = fields
+
+    def _rules(self) -> compliance.ComplianceRules:
+        # Once per response: the context dict is shared by every item of a list.
+        context = cast(dict[str, Any], self.context)
+        if "compliance_rules" not in context:
+            organization = _organization(_caller(context["request"]))
+            context["compliance_rules"] = services.compliance_rules_for(organization)
+        return context["compliance_rules"]
+
+    @extend_schema_field(FeedCaptionSerializer(many=True))
+    def get_captions(self, content: Content) -> list[dict[str, Any]]:
+        user = _caller(self.context["request"])
+        rules = self._rules()
+        offered = []
+        for network in Network.values:
+            caption = selectors.caption_for(content, network, user)
+            if caption is None:
+                continue
+            with_disclosure = compliance.caption_with_disclosure(
+                text=caption.text, disclosure=rules.disclosure
+            )
+            offered.append(
+                {
+                    "id": caption.pk,
+                    "network": network,
+                    "text": caption.text,
+                    "length": compliance.weighted_length(text=caption.text, network=network),
+                    "caption_with_disclosure": with_disclosure,
+                    "length_with_disclosure": compliance.weighted_length(
+                        text=with_disclosure, network=network
+                    ),
+                    "limit": rules.max_length(network=network),
+                }
+            )
+        return offered
+
+
+class FeedFilters(serializers.Serializer):
+    topic = serializers.SlugField(required=False, allow_blank=True, help_text="A topic's slug.")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    new_only = serializers.BooleanField(
+        required=False, help_text="Only what was published since your previous visit."
+    )
+
+
+class FeedViewSet(viewsets.ReadOnlyModelViewSet):
+    """Approved, published, unexpired content aimed at the caller (pinned first, then in
+    the caller's language, newest first), with the caption offered to the caller."""
+
+    queryset = Content.objects.none()  # the schema's model; get_queryset() scopes
+    serializer_class = FeedItemSerializer
+    permission_classes = [HasOrganization]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.feed_queryset(_caller(self.request))
+        filters = FeedFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.feed_list(_caller(self.request), **filters.validated_data)
+
+    @extend_schema(parameters=[FeedFilters])
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
+
+# --- Suggestions ----------------------------------------------------------------------------
+
+
+class SuggestionSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Suggestion
+        fields = [
+            "id",
+            "url",
+            "text",
+            "comment",
+            "status",
+            "author",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "content",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.EMAIL)
+    def get_author(self, suggestion: Suggestion) -> str:
+        return suggestion.author.email
+
+    @extend_schema_field(OpenApiTypes.EMAIL)
+    def get_decided_by(self, suggestion: Suggestion) -> str | None:
+        return suggestion.decided_by.email if suggestion.decided_by else None
+
+
+class SuggestionInput(serializers.Serializer):
+    url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    text = serializers.CharField(required=False, allow_blank=True)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, help_text="Why should colleagues share it?"
+    )
+
+
+class SuggestionFilters(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=SuggestionStatus.choices, required=False, allow_blank=True
+    )
+    mine = serializers.BooleanField(required=False, help_text="Editors: only your own suggestions.")
+
+
+class SuggestionDecisionInput(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, help_text="Sent to the employee who suggested it."
+    )
+
+
+class SuggestionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Content proposed by employees. Employees see their own; editors see everyone's and
+    accept (a draft is created, credited to the employee) or decline."""
+
+    queryset = Suggestion.objects.none()  # the schema's model; get_queryset() scopes
+    serializer_class = SuggestionSerializer
+    permission_classes = [HasOrganization]
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.action in ("accept", "decline"):
+            return [HasOrganization(), CanEditContent()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        filters = SuggestionFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.suggestions_for(_caller(self.request), **filters.validated_data)
+
+    def get_object(self) -> Suggestion:
+        return selectors.suggestion_for_user(_caller(self.request), _pk(self.kwargs))
+
+    @extend_schema(parameters=[SuggestionFilters])
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=SuggestionInput, responses={201: SuggestionSerializer})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = SuggestionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        suggestion = services.suggestion_create(
+            actor=_caller(request), **data.validated_data, request=request._request
+        )
+        return Response(
+            self.get_serializer(
+                selectors.suggestion_for_user(_caller(request), suggestion.pk)
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def _decide(self, request: Request, *, accept: bool) -> Response:
+        suggestion = self.get_object()
+        data = SuggestionDecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.suggestion_decide(
+            actor=_caller(request),
+            suggestion=suggestion,
+            accept=accept,
+            note=data.validated_data.get("note", ""),
+            request=request._request,
+        )
+        return Response(
+            self.get_serializer(selectors.suggestion_for_user(_caller(request), suggestion.pk)).data
+        )
+
+    @extend_schema(request=SuggestionDecisionInput, responses=SuggestionSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        """Accept: a draft is created from the suggestion (its id is in `content`)."""
+        return self._decide(request, accept=True)
+
+    @extend_schema(request=SuggestionDecisionInput, responses=SuggestionSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, accept=False)
+
+
+# --- Topics ---------------------------------------------------------------------------------
+
+
+class TopicInput(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+
+
+class TopicViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The organisation's topics; editors add one by name (an existing topic with the same
+    slug is returned instead of a duplicate)."""
+
+    queryset = Topic.objects.none()  # the schema's model; get_queryset() scopes
+    serializer_class = TopicSerializer
+    permission_classes = [HasOrganization]
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [HasOrganization(), CanEditContent()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        return selectors.topics_of(_caller(self.request))
+
+    @extend_schema(request=TopicInput, responses={201: TopicSerializer})
+    def create(self, request: Request) -> Response:
+        data = TopicInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        topic = services.topic_get_or_create(
+            organization=_organization(_caller(request)), name=data.validated_data["name"]
+        )
+        return Response(TopicSerializer(topic).data, status=status.HTTP_201_CREATED)
+
+
+# --- Compliance check -----------------------------------------------------------------------
+
+
+class ComplianceCheckInput(serializers.Serializer):
+    network = serializers.ChoiceField(choices=Network.choices)
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    link_url = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ViolationSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    start = serializers.IntegerField(help_text="Offset of the problem in `text`.")
+    end = serializers.IntegerField()
+    term = serializers.CharField(
+        allow_blank=True, help_text="The blocked term as configured, or the domain."
+    )
+
+
+class ComplianceCheckOutput(serializers.Serializer):
+    length = serializers.IntegerField(help_text="Length of `text` as the network counts it.")
+    limit = serializers.IntegerField(help_text="The organisation's limit on the network.")
+    text_with_disclosure = serializers.CharField()
+    violations = ViolationSerializer(many=True)
+
+
+class ComplianceCheckView(APIView):
+    """Check a caption against the organisation's rules while it is being written: length,
+    blocked terms (with their positions) and link domains."""
+
+    permission_classes = [HasOrganization]
+
+    @extend_schema(request=ComplianceCheckInput, responses=ComplianceCheckOutput)
+    def post(self, request: Request) -> Response:
+        data = ComplianceCheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        network = data.validated_data["network"]
+        text = data.validated_data["text"]
+        organization = _organization(_caller(request))
+        violations = services.caption_violations(
+            organization=organization,
+            network=network,
+            text=text,
+            link_url=data.validated_data.get("link_url", ""),
+        )
+        rules = services.compliance_rules_for(organization)
+        payload = {
+            "length": compliance.weighted_length(text=text, network=network),
+            "limit": rules.max_length(network=network),
+            "text_with_disclosure": compliance.caption_with_disclosure(
+                text=text, disclosure=rules.disclosure
+            ),
+            "violations": [
+                {
+                    "code": v.code,
+                    "message": str(v.message),
+                    "start": v.start,
+                    "end": v.end,
+                    "term": v.term,
+                }
+                for v in violations
+            ],
+        }
+        return Response(ComplianceCheckOutput(payload).data)
