@@ -3,6 +3,7 @@ file name, and oversized images are refused before Pillow decodes them."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 from django.conf import settings
@@ -51,7 +52,5 @@ def validate_image(upload: File) -> None:
             _("This file is not a valid image. Use JPEG, PNG, WebP or GIF."), code="image_invalid"
         ) from exc
     finally:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             upload.seek(position)
-        except (OSError, ValueError):
-            pass
