@@ -12,6 +12,8 @@ PORT ?= 8000
 # Tests talk to real services; override these to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portevoix
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Two workers: the machines we run on have two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install install-dev migrate lint typecheck messages check-deploy clean
 

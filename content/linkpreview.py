@@ -36,8 +36,8 @@ preview whose title comes from the URL (the last path segment, or the host name)
 description, image and site name are empty; its body is not read.
 
 The image URL (``og:image``) is made absolute and checked with the same rules, but it is
-never fetched here; an image URL that fails the check is dropped (the preview keeps its
-other fields). Text fields are whitespace-collapsed and trimmed (title 300 characters,
+never fetched here; an image URL that fails the check, or is longer than 1000 characters,
+is dropped (the preview keeps its other fields). Text fields are whitespace-collapsed and trimmed (title 300 characters,
 description 1000, site name 200; a trimmed field ends with "…").
 
 Optional settings: ``LINK_PREVIEW_USER_AGENT``; ``LINK_PREVIEW_ALLOWED_PORTS`` and
@@ -55,8 +55,9 @@ import re
 import socket
 import ssl
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
@@ -73,6 +74,7 @@ MAX_URL_LENGTH = 2048
 TITLE_MAX_LENGTH = 300
 DESCRIPTION_MAX_LENGTH = 1000
 SITE_NAME_MAX_LENGTH = 200
+IMAGE_URL_MAX_LENGTH = 1000  # a longer image URL is dropped, never cut into a broken one
 DEFAULT_USER_AGENT = "PortevoixLinkPreview/1.0 (+https://github.com/portevoix)"
 
 _SCHEMES = {"http": 80, "https": 443}
@@ -90,8 +92,9 @@ _OCTAL_RE = re.compile(r"[0-7]+")
 _DECIMAL_RE = re.compile(r"[0-9]+")
 _META_CHARSET_RE = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([a-zA-Z0-9_.:-]+)", re.I)
 _HTML_START_RE = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta|title)", re.I | re.S
+    rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta|title)", re.I | re.S
 )
+_CONTROL = frozenset({"Cc", "Cs"})
 # Request target characters kept as they are; everything else is percent-encoded (UTF-8).
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
@@ -369,12 +372,12 @@ def _literal_address(hostname: str, bracketed: bool) -> IPAddress | None:
         except OSError:
             return None
         raise _refused("numeric_form")  # belt and braces: inet_aton would take it
-    address = _parse_ipv4_like(hostname)
-    if address is None:
+    ipv4 = _parse_ipv4_like(hostname)
+    if ipv4 is None:
         raise _refused("invalid")
-    if str(address) != hostname:
-        raise _refused(_ipv4_problem(address) or "numeric_form")
-    return address
+    if str(ipv4) != hostname:
+        raise _refused(_ipv4_problem(ipv4) or "numeric_form")
+    return ipv4
 
 
 def url_check(
@@ -495,11 +498,16 @@ def _connect(scheme: str, host: str, ip: str, port: int, deadline: float) -> soc
 
 class _DeadlineSocket:
     """Enough of a socket for http.client, where every send and receive gets the time left
-    before the deadline as its timeout, so a server that drips bytes cannot hold us."""
+    before the deadline as its timeout, so a server that drips bytes cannot hold us.
+
+    Like ``socket.makefile``, the socket really closes once it and its readers are all
+    closed (http.client closes the connection as soon as a response will close it)."""
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
         self._sock = sock
         self._deadline = deadline
+        self._readers = 0
+        self._closed = False
 
     def sendall(self, data: bytes) -> None:
         self._sock.settimeout(_remaining(self._deadline))
@@ -510,10 +518,18 @@ class _DeadlineSocket:
         return self._sock.recv_into(buffer)
 
     def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        self._readers += 1
         return io.BufferedReader(_DeadlineReader(self))
 
+    def reader_closed(self) -> None:
+        self._readers -= 1
+        if self._closed and self._readers <= 0:
+            self._sock.close()
+
     def close(self) -> None:
-        self._sock.close()
+        self._closed = True
+        if self._readers <= 0:
+            self._sock.close()
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -525,6 +541,11 @@ class _DeadlineReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         return self._deadline_sock.recv_into(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._deadline_sock.reader_closed()
+        super().close()
 
 
 class _PinnedConnection(http.client.HTTPConnection):
@@ -561,7 +582,7 @@ class _Response:
     content_type: str | None = None  # None: no Content-Type header
     charset: str | None = None
     body: bytes = b""
-    body_read: bool = field(default=False)
+    body_read: bool = False
 
 
 def _request_target(url: str) -> str:
@@ -576,6 +597,7 @@ def _fetch_once(
     url: str, scheme: str, host: str, port: int, ips: list[str], deadline: float, max_bytes: int
 ) -> _Response:
     connection = _PinnedConnection(scheme, host, port, ips, deadline)
+    response: http.client.HTTPResponse | None = None
     try:
         connection.request(
             "GET",
@@ -614,6 +636,8 @@ def _fetch_once(
     except (http.client.HTTPException, ValueError, UnicodeError):
         raise _failed("invalid_response") from None
     finally:
+        if response is not None:
+            response.close()
         connection.close()
 
 
@@ -717,7 +741,7 @@ def _charset_codec(label: str | None) -> str | None:
     label = _CHARSET_ALIASES.get(label, label)
     try:
         codec = codecs.lookup(label)
-        b"".decode(codec.name)  # text encodings only (not rot13, base64...)
+        b"a".decode(codec.name, errors="replace")  # text encodings only (not rot13...)
     except LookupError:
         return None
     return codec.name
@@ -735,7 +759,8 @@ def _decode(body: bytes, header_charset: str | None) -> str:
 
 
 def _clean(text: str, limit: int) -> str:
-    text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
+    """Control characters removed, whitespace collapsed, trimmed to ``limit``."""
+    text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _CONTROL)
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
@@ -764,6 +789,8 @@ def _checked_image(raw: str, base_url: str, policy: AddressPolicy, resolver: Res
         return ""
     try:
         candidate = urljoin(base_url, raw.strip())
+        if len(candidate) > IMAGE_URL_MAX_LENGTH:
+            return ""
         url_check(candidate, policy=policy, resolver=resolver)
     except (LinkRefused, ValueError):
         return ""
@@ -781,8 +808,9 @@ def _build_preview(
         return LinkPreview(url, final_url, fallback_title, "", "", "")
 
     parser = _HeadParser()
+    # close() is deliberately not called: with unterminated constructs (a million "<!--")
+    # it is quadratic in some Python versions, while feed() stays linear.
     parser.feed(_decode(response.body, response.charset))
-    parser.close()
     meta = parser.meta
     title = _clean(
         _first(meta, "og:title", "twitter:title") or "".join(parser.title_parts),

@@ -4,7 +4,7 @@ compliance rules, suggestions, guidelines and charter acceptance."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -424,8 +424,12 @@ def content_submit(*, actor: User, content: Content, request: HttpRequest | None
             raise DomainError(
                 _("This content does not meet the rules yet."), field="captions", errors=problems
             )
+        if Review.objects.filter(content=content, version=content.version).exists():
+            # A new review round: decisions on the earlier round do not carry over.
+            content.version += 1
+            _record_version(content, actor)
         content.status = ContentStatus.IN_REVIEW
-        content.save(update_fields=["status", "updated_at"])
+        content.save(update_fields=["status", "version", "updated_at"])
         audit_record(
             action="content.submitted",
             organization=content.organization,
@@ -566,8 +570,8 @@ def content_reject(
 def content_withdraw(
     *, actor: User, content: Content, reason: str, request: HttpRequest | None = None
 ) -> Content:
-    """Recall content from every visible state (crisis). Later features cancel the shares
-    that are waiting and delete published posts on `content_withdrawn`."""
+    """Recall approved content (scheduled, published or expired) in a crisis. The sharing
+    app cancels waiting shares and deletes published posts on `content_withdrawn`."""
     if actor.role not in (Role.EDITOR, Role.REVIEWER, Role.ORG_ADMIN):
         raise PermissionDeniedError(_("Only the communications team can withdraw content."))
     if not reason.strip():
@@ -808,7 +812,7 @@ def feed_visit_record(*, user: User) -> None:
 
     now = timezone.now()
     visit, created = FeedVisit.objects.get_or_create(user=user, defaults={"last_visit_at": now})
-    if not created and now - visit.last_visit_at > timezone.timedelta(minutes=30):
+    if not created and now - visit.last_visit_at > timedelta(minutes=30):
         visit.previous_visit_at = visit.last_visit_at
         visit.last_visit_at = now
         visit.save(update_fields=["previous_visit_at", "last_visit_at"])

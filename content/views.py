@@ -4,7 +4,7 @@ library, editor, review queue and calendar, suggestions, guidelines and complian
 from __future__ import annotations
 
 import calendar as pycalendar
-from datetime import date
+from datetime import date, timedelta
 
 import markdown
 import nh3
@@ -332,8 +332,8 @@ def content_calendar(request: HttpRequest) -> HttpResponse:
         [(day, days.get(day, [])) for day in week]
         for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     ]
-    previous = (first.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
-    following = (first.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    previous = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return render(
         request,
         "content/calendar.html",

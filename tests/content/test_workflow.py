@@ -208,13 +208,22 @@ def test_another_organisations_editor_cannot_touch_the_content(cast):
     assert Content.objects.get(pk=content.pk).status == ContentStatus.IN_REVIEW
 
 
-@pytest.mark.xfail(
-    strict=True, reason="content_submit does not check the content's organisation (bug)"
-)
-def test_another_organisations_editor_cannot_submit(cast):
+def test_another_organisation_can_neither_submit_reject_nor_withdraw(cast):
     content = draft(cast)
     with pytest.raises(PermissionDeniedError):
         services.content_submit(actor=cast.outsider_editor, content=content)
+    assert Content.objects.get(pk=content.pk).status == ContentStatus.DRAFT
+
+    content = services.content_submit(actor=cast.editor, content=content)
+    outsider_reviewer = UserFactory(
+        organization=cast.outsider_editor.organization, role=Role.REVIEWER
+    )
+    with pytest.raises(PermissionDeniedError):
+        services.content_reject(actor=outsider_reviewer, content=content, comment="Non")
+    content = services.content_approve(actor=cast.reviewer, content=content)
+    with pytest.raises(PermissionDeniedError):
+        services.content_withdraw(actor=cast.outsider_editor, content=content, reason="Crise")
+    assert Content.objects.get(pk=content.pk).status == ContentStatus.APPROVED
 
 
 # --- Approvals ---------------------------------------------------------------------------
