@@ -637,8 +637,12 @@ def test_open_graph_tags(site: Site, resolver: FakeResolver, connection_spy: Con
 def test_absolute_image_on_a_public_host_is_kept(site: Site) -> None:
     resolver = FakeResolver({HOST: ["127.0.0.1"], "cdn.example.test": [PUBLIC_IP]})
     site.routes["/"] = page(OG_PAGE)
-    preview = preview_fetch(site.url("/"), policy=site.policy(), resolver=resolver)
+    policy = AddressPolicy(
+        allowed_ports=frozenset({site.port, 443}), allow_addresses=frozenset({"127.0.0.1"})
+    )
+    preview = preview_fetch(site.url("/"), policy=policy, resolver=resolver)
     assert preview.image_url == "https://cdn.example.test/cover.jpg"
+    assert resolver.calls == [(HOST, site.port), ("cdn.example.test", 443)]
     assert site.paths == ["/"]  # the image is checked, never fetched
 
 
