@@ -70,6 +70,15 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_int_list(name: str) -> list[int]:
+    numbers = []
+    for item in env_list(name):
+        if not item.isdecimal():
+            raise ImproperlyConfigured(f"{name} has {item!r}, which is not an integer")
+        numbers.append(int(item))
+    return numbers
+
+
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default).strip().lower()
     if value not in choices:
@@ -265,7 +274,7 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 
 # Link previews refuse private addresses; these exceptions exist for a local test network.
 LINK_PREVIEW_ALLOW_ADDRESSES = env_list("LINK_PREVIEW_ALLOW_ADDRESSES")
-LINK_PREVIEW_EXTRA_PORTS = [int(p) for p in env_list("LINK_PREVIEW_EXTRA_PORTS") if p.isdigit()]
+LINK_PREVIEW_EXTRA_PORTS = env_int_list("LINK_PREVIEW_EXTRA_PORTS")
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14, minimum=1)
 

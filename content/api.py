@@ -43,7 +43,7 @@ def _caller(request: Request) -> User:
 def _pk(kwargs: Mapping[str, Any]) -> int:
     """The URL's id; anything but digits names nothing (404, not a server error)."""
     value = str(kwargs.get("pk", ""))
-    if not value.isdigit():
+    if not value.isdecimal():
         raise Http404
     return int(value)
 

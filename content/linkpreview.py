@@ -37,12 +37,17 @@ description, image and site name are empty; its body is not read.
 
 The image URL (``og:image``) is made absolute and checked with the same rules, but it is
 never fetched here; an image URL that fails the check, or is longer than 1000 characters,
-is dropped (the preview keeps its other fields). Text fields are whitespace-collapsed and trimmed (title 300 characters,
-description 1000, site name 200; a trimmed field ends with "…").
+is dropped (the preview keeps its other fields). Text fields are whitespace-collapsed and
+trimmed (title 300 characters, description 1000, site name 200; a trimmed field ends with
+"…"). A page without any title gets the title a non-HTML response would get.
 
-Optional settings: ``LINK_PREVIEW_USER_AGENT``; ``LINK_PREVIEW_ALLOWED_PORTS`` and
+Two things are left to the caller: the image URL must go through :func:`url_check` again
+if it is ever fetched server-side, and a Celery time limit should still wrap the task (name
+resolution is not bounded by ``timeout``).
+
+Optional settings: ``LINK_PREVIEW_USER_AGENT``; ``LINK_PREVIEW_EXTRA_PORTS`` and
 ``LINK_PREVIEW_ALLOW_ADDRESSES`` are read by :func:`policy_from_settings` only (for the local
-demo), never implicitly.
+demo), never implicitly: the default policy allows ports 80 and 443 and no exception.
 """
 
 from __future__ import annotations
@@ -124,6 +129,9 @@ class LinkRefused(Exception):
         self.message = message
         self.code = code
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled by Celery with its code
+        return (self.__class__, (self.message, self.code))
+
 
 class LinkFetchFailed(Exception):
     """The URL was allowed but fetching it failed: network error, timeout, TLS error, an
@@ -134,6 +142,9 @@ class LinkFetchFailed(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.message, self.code))
 
 
 @dataclass(frozen=True)
@@ -158,14 +169,13 @@ class LinkPreview:
 
 
 def policy_from_settings() -> AddressPolicy:
-    """The policy described by the optional ``LINK_PREVIEW_ALLOWED_PORTS`` and
-    ``LINK_PREVIEW_ALLOW_ADDRESSES`` settings (defaults: ports 80 and 443, no exception)."""
-    ports = _setting("LINK_PREVIEW_ALLOWED_PORTS", None)
-    addresses = _setting("LINK_PREVIEW_ALLOW_ADDRESSES", None)
-    default = AddressPolicy()
+    """The policy of the optional settings: ports 80 and 443 plus
+    ``LINK_PREVIEW_EXTRA_PORTS``, and the ``LINK_PREVIEW_ALLOW_ADDRESSES`` exceptions."""
+    ports = _setting("LINK_PREVIEW_EXTRA_PORTS", None) or ()
+    addresses = _setting("LINK_PREVIEW_ALLOW_ADDRESSES", None) or ()
     return AddressPolicy(
-        allowed_ports=frozenset(int(port) for port in ports) if ports else default.allowed_ports,
-        allow_addresses=frozenset(str(address) for address in addresses or ()),
+        allowed_ports=AddressPolicy().allowed_ports | {int(port) for port in ports},
+        allow_addresses=frozenset(str(address) for address in addresses),
     )
 
 

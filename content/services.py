@@ -603,21 +603,20 @@ def content_withdraw(
 
 def link_preview_refresh(*, content_id: int) -> str:
     """Fetch the Open Graph preview of a content's link; runs in the worker."""
-    from django.conf import settings
-
-    from content.linkpreview import AddressPolicy, LinkFetchFailed, LinkRefused, preview_fetch
+    from content.linkpreview import (
+        LinkFetchFailed,
+        LinkRefused,
+        policy_from_settings,
+        preview_fetch,
+    )
 
     content = Content.objects.filter(pk=content_id).first()
     if content is None or not content.link_url:
         return "skipped"
     url = content.link_url
-    policy = AddressPolicy(
-        allowed_ports=frozenset({80, 443, *settings.LINK_PREVIEW_EXTRA_PORTS}),
-        allow_addresses=frozenset(settings.LINK_PREVIEW_ALLOW_ADDRESSES),
-    )
     values: dict[str, Any]
     try:
-        preview = preview_fetch(url, policy=policy)
+        preview = preview_fetch(url, policy=policy_from_settings())
     except LinkRefused as exc:
         values = {"preview_status": PreviewStatus.REFUSED, "preview_error": str(exc.message)[:300]}
     except LinkFetchFailed as exc:

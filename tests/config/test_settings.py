@@ -79,6 +79,7 @@ def test_production_mode_refuses_debug(tmp_path):
         ("LOGIN_FAILURE_LIMIT", "five", "is not an integer"),
         ("LOGIN_FAILURE_LIMIT", "0", "must be at least 1"),
         ("PORTEVOIX_ENV", "staging", "must be one of"),
+        ("LINK_PREVIEW_EXTRA_PORTS", "8080,http", "is not an integer"),
         ("DATABASE_URL", "db.example.org/portevoix", "is not a URL"),
     ],
 )

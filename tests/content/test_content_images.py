@@ -59,7 +59,8 @@ def _bmp() -> io.BytesIO:
 def test_bad_images_are_a_400_through_the_api(editor, settings, make):
     upload = {"bomb": _png_bomb, "oversize": lambda: _oversize(settings), "bmp": _bmp}[make]()
     response = api_client_for(editor).post(
-        "/api/v1/contents/", {"kind": "image", "title": "Photo", "image": upload},
+        "/api/v1/contents/",
+        {"kind": "image", "title": "Photo", "image": upload},
         format="multipart",
     )
     assert response.status_code == 400
@@ -73,8 +74,13 @@ def test_bad_images_are_a_form_error_in_the_editor(editor, settings, make):
     upload = {"bomb": _png_bomb, "oversize": lambda: _oversize(settings), "bmp": _bmp}[make]()
     response = client_for(editor).post(
         "/library/new/",
-        {"kind": "image", "title": "Photo", "language": "fr", "publish_at": "2026-11-23T10:00",
-         "image": upload},
+        {
+            "kind": "image",
+            "title": "Photo",
+            "language": "fr",
+            "publish_at": "2026-11-23T10:00",
+            "image": upload,
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].errors["image"]
@@ -92,8 +98,13 @@ def test_gps_and_exif_never_reach_the_stored_image(editor):
     buffer.seek(0)
     response = client_for(editor).post(
         "/library/new/",
-        {"kind": "image", "title": "From a phone", "language": "fr",
-         "publish_at": "2026-11-23T10:00", "image": buffer},
+        {
+            "kind": "image",
+            "title": "From a phone",
+            "language": "fr",
+            "publish_at": "2026-11-23T10:00",
+            "image": buffer,
+        },
     )
     assert response.status_code == 302
     content = Content.objects.get()

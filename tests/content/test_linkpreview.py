@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import ipaddress
+import pickle
 import shutil
 import socket
 import ssl
@@ -982,11 +983,20 @@ def test_host_header_omits_the_default_port(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_policy_from_settings(settings: Any) -> None:
-    settings.LINK_PREVIEW_ALLOWED_PORTS = [80, 443, 8000]
+    settings.LINK_PREVIEW_EXTRA_PORTS = [8000]
     settings.LINK_PREVIEW_ALLOW_ADDRESSES = ["127.0.0.1"]
     assert linkpreview.policy_from_settings() == AddressPolicy(
         allowed_ports=frozenset({80, 443, 8000}), allow_addresses=frozenset({"127.0.0.1"})
     )
+    settings.LINK_PREVIEW_EXTRA_PORTS = []
+    settings.LINK_PREVIEW_ALLOW_ADDRESSES = []
+    assert linkpreview.policy_from_settings() == AddressPolicy()
+
+
+def test_errors_keep_their_code_when_pickled() -> None:
+    for error in (LinkRefused("Refused.", "private"), LinkFetchFailed("Failed.", "timeout")):
+        copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
+        assert (type(copy), copy.message, copy.code) == (type(error), error.message, error.code)
 
 
 # --- HTTPS: connect to the checked IP, verify the certificate against the name -------------
