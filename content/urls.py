@@ -6,6 +6,7 @@ urlpatterns = [
     path("feed/", views.feed, name="feed"),
     path("content/<int:pk>/", views.content_detail, name="content_detail"),
     path("content/<int:pk>/edit/", views.content_edit, name="content_edit"),
+    path("content/<int:pk>/link-preview/", views.content_link_preview, name="content_link_preview"),
     path("content/<int:pk>/versions/<int:number>/", views.content_version, name="content_version"),
     path("content/<int:pk>/<str:verb>/", views.content_action, name="content_action"),
     path("library/", views.library, name="library"),

@@ -129,6 +129,13 @@ def content_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "content/detail.html", context)
 
 
+@login_required
+def content_link_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The link preview card, polled by htmx while the worker fetches it."""
+    content = selectors.content_for_user(request.user, pk)
+    return render(request, "content/_link_preview.html", {"content": content})
+
+
 # --- Library and editor -----------------------------------------------------------------
 
 
