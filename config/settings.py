@@ -275,6 +275,7 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 # Link previews refuse private addresses; these exceptions exist for a local test network.
 LINK_PREVIEW_ALLOW_ADDRESSES = env_list("LINK_PREVIEW_ALLOW_ADDRESSES")
 LINK_PREVIEW_EXTRA_PORTS = env_int_list("LINK_PREVIEW_EXTRA_PORTS")
+LINK_PREVIEW_USER_AGENT = env_str("LINK_PREVIEW_USER_AGENT", "PortevoixLinkPreview/1.0")
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14, minimum=1)
 

@@ -80,7 +80,7 @@ TITLE_MAX_LENGTH = 300
 DESCRIPTION_MAX_LENGTH = 1000
 SITE_NAME_MAX_LENGTH = 200
 IMAGE_URL_MAX_LENGTH = 1000  # a longer image URL is dropped, never cut into a broken one
-DEFAULT_USER_AGENT = "PortevoixLinkPreview/1.0 (+https://github.com/portevoix)"
+DEFAULT_USER_AGENT = "PortevoixLinkPreview/1.0"
 
 _SCHEMES = {"http": 80, "https": 443}
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
