@@ -37,6 +37,7 @@ from content.models import (
     SuggestionStatus,
 )
 from organizations.errors import DomainError
+from organizations.http import MemberRequest
 from organizations.models import Language
 from organizations.views import form_error, org_admin_required
 
@@ -63,7 +64,7 @@ def render_markdown(text: str) -> str:
 
 
 @login_required
-def feed(request: HttpRequest) -> HttpResponse:
+def feed(request: MemberRequest) -> HttpResponse:
     user = request.user
     topic, q = request.GET.get("topic", ""), request.GET.get("q", "").strip()
     new_only = request.GET.get("new") == "1"
@@ -109,7 +110,7 @@ def _network_captions(content, user) -> list[dict[str, object]]:
 
 
 @login_required
-def content_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def content_detail(request: MemberRequest, pk: int) -> HttpResponse:
     user = request.user
     content = selectors.content_for_user(user, pk)
     is_team = user.role in selectors.LIBRARY_ROLES
@@ -130,7 +131,7 @@ def content_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def content_link_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def content_link_preview(request: MemberRequest, pk: int) -> HttpResponse:
     """The link preview card, polled by htmx while the worker fetches it."""
     content = selectors.content_for_user(request.user, pk)
     return render(request, "content/_link_preview.html", {"content": content})
@@ -145,7 +146,7 @@ def _require_library(request: HttpRequest) -> None:
 
 
 @login_required
-def library(request: HttpRequest) -> HttpResponse:
+def library(request: MemberRequest) -> HttpResponse:
     _require_library(request)
     user = request.user
     filters = {
@@ -179,7 +180,7 @@ def library(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _editor(request: HttpRequest, content=None) -> HttpResponse:
+def _editor(request: MemberRequest, content=None) -> HttpResponse:
     user = request.user
     if not user.can_edit_content:
         raise Http404
@@ -221,12 +222,12 @@ def _editor(request: HttpRequest, content=None) -> HttpResponse:
 
 
 @login_required
-def content_create(request: HttpRequest) -> HttpResponse:
+def content_create(request: MemberRequest) -> HttpResponse:
     return _editor(request)
 
 
 @login_required
-def content_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def content_edit(request: MemberRequest, pk: int) -> HttpResponse:
     content = selectors.content_for_user(request.user, pk, write=True)
     if content.status == ContentStatus.WITHDRAWN:
         messages.error(request, _("Withdrawn content cannot be edited."))
@@ -236,7 +237,7 @@ def content_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def caption_preview(request: HttpRequest) -> HttpResponse:
+def caption_preview(request: MemberRequest) -> HttpResponse:
     """The editor's live per-network preview: counts and compliance hints (htmx)."""
     user = request.user
     if user.organization_id is None:
@@ -264,7 +265,7 @@ def caption_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def content_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+def content_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
     user = request.user
     content = selectors.content_for_user(user, pk)
     comment = request.POST.get("comment", "")
@@ -298,7 +299,7 @@ def content_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
 
 
 @login_required
-def content_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def content_version(request: MemberRequest, pk: int, number: int) -> HttpResponse:
     _require_library(request)
     content = selectors.content_for_user(request.user, pk)
     return render(
@@ -309,7 +310,7 @@ def content_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 
 @login_required
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: MemberRequest) -> HttpResponse:
     if not request.user.can_review:
         raise Http404
     return render(
@@ -323,7 +324,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def content_calendar(request: HttpRequest) -> HttpResponse:
+def content_calendar(request: MemberRequest) -> HttpResponse:
     _require_library(request)
     today = timezone.localdate()
     try:
@@ -358,7 +359,7 @@ def content_calendar(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def suggestions(request: HttpRequest) -> HttpResponse:
+def suggestions(request: MemberRequest) -> HttpResponse:
     user = request.user
     form = SuggestionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -387,7 +388,7 @@ def suggestions(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def suggestion_decide(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+def suggestion_decide(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
     if verb not in ("accept", "decline") or not request.user.can_edit_content:
         raise Http404
     suggestion = selectors.suggestion_for_user(request.user, pk)
@@ -413,7 +414,7 @@ def suggestion_decide(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
 
 
 @login_required
-def guidelines(request: HttpRequest) -> HttpResponse:
+def guidelines(request: MemberRequest) -> HttpResponse:
     user = request.user
     pages = {g.kind: g for g in selectors.guidelines_of(user)}
     return render(
@@ -427,7 +428,7 @@ def guidelines(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def guideline_page(request: HttpRequest, kind: str) -> HttpResponse:
+def guideline_page(request: MemberRequest, kind: str) -> HttpResponse:
     user = request.user
     guideline = selectors.guideline_for_user(user, kind)
     pending = selectors.charter_pending(user) if kind == GuidelineKind.CHARTER else None
@@ -444,7 +445,7 @@ def guideline_page(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-def guideline_edit(request: HttpRequest, kind: str) -> HttpResponse:
+def guideline_edit(request: MemberRequest, kind: str) -> HttpResponse:
     user = request.user
     if not user.can_edit_content or kind not in GuidelineKind.values:
         raise Http404
@@ -472,7 +473,7 @@ def guideline_edit(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def charter_accept(request: HttpRequest) -> HttpResponse:
+def charter_accept(request: MemberRequest) -> HttpResponse:
     try:
         services.charter_accept(user=request.user, request=request)
     except DomainError as error:
@@ -491,7 +492,7 @@ def charter_accept(request: HttpRequest) -> HttpResponse:
 
 
 @org_admin_required
-def compliance_settings(request: HttpRequest) -> HttpResponse:
+def compliance_settings(request: MemberRequest) -> HttpResponse:
     user = request.user
     policy = services.policy_for(user.organization)
     policy_form = PolicyForm(

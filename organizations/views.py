@@ -29,6 +29,7 @@ from organizations.forms import (
     ProfileForm,
     TeamForm,
 )
+from organizations.http import MemberRequest
 from organizations.models import Invitation, Language, Role, Team
 
 PAGE_SIZE = 25
@@ -66,7 +67,7 @@ def form_error(form: Any, error: DomainError) -> None:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: MemberRequest) -> HttpResponse:
     return redirect("feed")
 
 
@@ -90,7 +91,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: MemberRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(
         request.POST or None,
@@ -154,7 +155,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @org_admin_required
-def admin_home(request: HttpRequest) -> HttpResponse:
+def admin_home(request: MemberRequest) -> HttpResponse:
     organization = request.user.organization
     form = OrganizationForm(request.POST or None, request.FILES or None, instance=organization)
     if request.method == "POST" and form.is_valid():
@@ -180,7 +181,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 
 
 @org_admin_required
-def admin_teams(request: HttpRequest) -> HttpResponse:
+def admin_teams(request: MemberRequest) -> HttpResponse:
     form = TeamForm(request.POST or None, organization=request.user.organization)
     if request.method == "POST" and form.is_valid():
         try:
@@ -198,7 +199,7 @@ def admin_teams(request: HttpRequest) -> HttpResponse:
 
 
 @org_admin_required
-def admin_team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def admin_team_edit(request: MemberRequest, pk: int) -> HttpResponse:
     team = selectors.team_for_user(request.user, pk, write=True)
     form = TeamForm(
         request.POST or None,
@@ -232,7 +233,7 @@ def admin_team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @org_admin_required
-def admin_users(request: HttpRequest) -> HttpResponse:
+def admin_users(request: MemberRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
     team_id = request.GET.get("team", "")
@@ -258,7 +259,7 @@ def admin_users(request: HttpRequest) -> HttpResponse:
 
 
 @org_admin_required
-def admin_user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def admin_user_edit(request: MemberRequest, pk: int) -> HttpResponse:
     member = selectors.member_for_user(request.user, pk, write=True)
     form = MemberForm(
         request.POST or None,
@@ -292,7 +293,7 @@ def admin_user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @org_admin_required
-def admin_invitations(request: HttpRequest) -> HttpResponse:
+def admin_invitations(request: MemberRequest) -> HttpResponse:
     organization = request.user.organization
     form = InvitationForm(
         request.POST or None,
@@ -329,7 +330,7 @@ def admin_invitations(request: HttpRequest) -> HttpResponse:
 
 @org_admin_required
 @require_POST
-def admin_invitation_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+def admin_invitation_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
     invitation = selectors.invitation_for_user(request.user, pk)
     try:
         if verb == "revoke":
@@ -346,7 +347,7 @@ def admin_invitation_action(request: HttpRequest, pk: int, verb: str) -> HttpRes
 
 
 @org_admin_required
-def admin_import(request: HttpRequest) -> HttpResponse:
+def admin_import(request: MemberRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -372,7 +373,7 @@ def admin_import(request: HttpRequest) -> HttpResponse:
 
 
 @org_admin_required
-def admin_audit(request: HttpRequest) -> HttpResponse:
+def admin_audit(request: MemberRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     entries = selectors.audit_entries(request.user, **{k: v for k, v in filters.items() if v})

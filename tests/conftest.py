@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from organizations.models import Organization, Role, Team, User
@@ -25,6 +26,14 @@ class Personas:
     outsider: User
     other_organization: Organization
     other_team: Team
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    # Code run outside a request (services, tasks) speaks English in tests, so that
+    # assertions read the source strings; requests still follow each user's language.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
