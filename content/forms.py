@@ -50,7 +50,7 @@ class ContentForm(OrgScopedForm):
         label=_("LinkedIn captions"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Several captions? Separate them with a line holding only ---"),
+        help_text=_("Several captions? Separate them with a line holding only ---."),
     )
     x_captions = forms.CharField(
         label=_("X captions"), required=False, widget=forms.Textarea(attrs={"rows": 3})

@@ -388,12 +388,11 @@ def content_update(
     return content
 
 
-def _transition_check(content: Content, allowed_from: tuple[str, ...], verb: str) -> None:
+def _transition_check(content: Content, allowed_from: tuple[str, ...], message: str) -> None:
+    """Refuse a transition from a state that does not allow it; `message` names the
+    state with %(state)s."""
     if content.status not in allowed_from:
-        raise ConflictError(
-            _("Content that is “%(state)s” cannot be %(verb)s.")
-            % {"state": content.get_lifecycle_display(), "verb": verb}
-        )
+        raise ConflictError(message % {"state": content.get_lifecycle_display()})
 
 
 def _notify_author(content: Content, title: str, body: str = "") -> None:
@@ -416,7 +415,10 @@ def content_submit(*, actor: User, content: Content, request: HttpRequest | None
         content = Content.objects.select_for_update().get(pk=content.pk)
         if content.organization_id != actor.organization_id:
             raise PermissionDeniedError(_("This content belongs to another organisation."))
-        _transition_check(content, (ContentStatus.DRAFT,), _("submitted"))
+        _transition_check(
+            content, (ContentStatus.DRAFT,),
+            _("Only a draft can be submitted; this content is “%(state)s”."),
+        )
         problems = _content_violations(content)
         if not content.captions.exists():
             problems.insert(0, _("Write at least one caption."))
@@ -474,7 +476,10 @@ def content_approve(
         content = Content.objects.select_for_update().get(pk=content.pk)
         if content.organization_id != actor.organization_id:
             raise PermissionDeniedError(_("This content belongs to another organisation."))
-        _transition_check(content, (ContentStatus.IN_REVIEW,), _("approved"))
+        _transition_check(
+            content, (ContentStatus.IN_REVIEW,),
+            _("Only content in review can be approved; this content is “%(state)s”."),
+        )
         if actor.pk in _version_authors(content):
             raise PermissionDeniedError(_("You cannot approve content you wrote or edited."))
         problems = _content_violations(content)
@@ -535,7 +540,10 @@ def content_reject(
         content = Content.objects.select_for_update().get(pk=content.pk)
         if content.organization_id != actor.organization_id:
             raise PermissionDeniedError(_("This content belongs to another organisation."))
-        _transition_check(content, (ContentStatus.IN_REVIEW,), _("rejected"))
+        _transition_check(
+            content, (ContentStatus.IN_REVIEW,),
+            _("Only content in review can be rejected; this content is “%(state)s”."),
+        )
         if actor.pk in _version_authors(content):
             raise PermissionDeniedError(_("You cannot review content you wrote or edited."))
         try:
@@ -582,7 +590,10 @@ def content_withdraw(
         content = Content.objects.select_for_update().get(pk=content.pk)
         if content.organization_id != actor.organization_id:
             raise PermissionDeniedError(_("This content belongs to another organisation."))
-        _transition_check(content, (ContentStatus.APPROVED,), _("withdrawn"))
+        _transition_check(
+            content, (ContentStatus.APPROVED,),
+            _("Only approved content can be withdrawn; this content is “%(state)s”."),
+        )
         content.status = ContentStatus.WITHDRAWN
         content.withdrawn_reason = reason.strip()
         content.pinned = False
