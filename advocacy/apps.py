@@ -7,11 +7,25 @@ class AdvocacyConfig(AppConfig):
     verbose_name = _("Advocacy")
 
     def ready(self) -> None:
+        from advocacy.receivers import on_content_withdrawn
+        from content.signals import content_withdrawn
+        from notifications.kinds import kind_register
         from organizations.navigation import nav_register
+        from organizations.signals import demo_seeded
 
+        kind_register("advocacy.share_problem", _("A share of mine fails or needs checking"))
+        kind_register("advocacy.reconnect", _("A network account of mine needs reconnecting"))
+        kind_register("advocacy.recall", _("Content I shared is withdrawn"))
+        content_withdrawn.connect(on_content_withdrawn, dispatch_uid="advocacy-recall")
+
+        nav_register(url_name="my_shares", label=_("My shares"), order=40)
         nav_register(
-            url_name="my_shares",
-            label=_("My shares"),
-            order=40,
-            visible=lambda user: True,
+            url_name="sharing_admin",
+            label=_("Sharing"),
+            order=85,
+            visible=lambda user: user.is_org_admin,
         )
+
+        from advocacy.demo import seed_demo_shares
+
+        demo_seeded.connect(seed_demo_shares, dispatch_uid="advocacy-demo")

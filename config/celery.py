@@ -64,6 +64,14 @@ def _configure() -> None:
                 "task": "organizations.tasks.worker_heartbeat",
                 "schedule": timedelta(seconds=settings.HEARTBEAT_INTERVAL_SECONDS),
             },
+            "sweep-shares": {
+                "task": "advocacy.tasks.sweep_shares",
+                "schedule": timedelta(seconds=settings.SHARE_SWEEP_INTERVAL_SECONDS),
+            },
+            "drain-clicks": {
+                "task": "advocacy.tasks.drain_clicks",
+                "schedule": timedelta(seconds=settings.CLICK_DRAIN_INTERVAL_SECONDS),
+            },
         },
     )
 

@@ -279,6 +279,43 @@ LINK_PREVIEW_USER_AGENT = env_str("LINK_PREVIEW_USER_AGENT", "PortevoixLinkPrevi
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14, minimum=1)
 
+# --- Sharing ----------------------------------------------------------------------------
+# Keys that encrypt network tokens at rest (Fernet keys, comma-separated, newest first; old
+# keys stay listed until every token is re-encrypted). Required in production.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS and PRODUCTION:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is required when PORTEVOIX_ENV=production")
+# The sandbox network (a fake social network on loopback): demo and tests only.
+SANDBOX_NETWORK_URL = env_url("SANDBOX_NETWORK_URL")
+NETWORK_CONNECT_TIMEOUT = env_int("NETWORK_CONNECT_TIMEOUT", 5, minimum=1)
+NETWORK_READ_TIMEOUT = env_int("NETWORK_READ_TIMEOUT", 20, minimum=1)
+SHARE_MAX_ATTEMPTS = env_int("SHARE_MAX_ATTEMPTS", 6, minimum=1)
+SHARE_RETRY_BASE_SECONDS = float(env_str("SHARE_RETRY_BASE_SECONDS", "30"))
+# Waits up to this long ride in the broker (countdown); longer ones are stored on the row
+# for the sweeper, since Redis redelivers messages held past its visibility timeout.
+SHARE_BROKER_MAX_WAIT_SECONDS = env_int("SHARE_BROKER_MAX_WAIT_SECONDS", 300, minimum=0)
+# A due share dispatched this long ago and still waiting is dispatched again.
+SHARE_REDISPATCH_AFTER_SECONDS = env_int("SHARE_REDISPATCH_AFTER_SECONDS", 120, minimum=0)
+# A claim older than this belongs to a worker that died.
+SHARE_CLAIM_TIMEOUT_SECONDS = env_int(
+    "SHARE_CLAIM_TIMEOUT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1
+)
+SHARE_SWEEP_INTERVAL_SECONDS = env_int("SHARE_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
+CLICK_STREAM_KEY = env_str("CLICK_STREAM_KEY", "portevoix:clicks")
+CLICK_DRAIN_INTERVAL_SECONDS = env_int("CLICK_DRAIN_INTERVAL_SECONDS", 10, minimum=1)
+# Publishing limits, "count/seconds", per account and per app, for each adapter. X allows
+# 100 posts per 15 minutes per user and 10,000 per day per app; LinkedIn about 150 a day
+# per member.
+RATE_LIMIT_KEY_PREFIX = env_str("RATE_LIMIT_KEY_PREFIX", "portevoix:ratelimit")
+NETWORK_RATE_LIMITS = {
+    "sandbox": {
+        "account": env_str("SANDBOX_LIMIT_PER_ACCOUNT", "30/60"),
+        "app": env_str("SANDBOX_LIMIT_PER_APP", "600/60"),
+    },
+    "x": {"account": "100/900", "app": "10000/86400"},
+    "linkedin": {"account": "150/86400", "app": "100000/86400"},
+}
+
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

@@ -1,0 +1,214 @@
+"""The sandbox network: a fake social network on loopback (tests/fakes/social_network.py),
+spoken to over real HTTP, so that the demo and the tests run the whole pipeline. Its
+answers follow the real networks' shapes: 401 for a bad token, 409 for a duplicate,
+429 with `x-rate-limit-reset`, 5xx for outages."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from advocacy.networks.base import (
+    AccountIdentity,
+    CallRecord,
+    Credentials,
+    NeedsReconnect,
+    OutcomeUnknown,
+    PermanentRejection,
+    PostRequest,
+    PublishedPost,
+    RetryLater,
+)
+
+_BODY_KEPT = 300
+
+
+def _record(response: requests.Response) -> CallRecord:
+    return CallRecord(status_code=response.status_code, body=response.text[:_BODY_KEPT])
+
+
+def _retry_after(response: requests.Response) -> float:
+    """Seconds until the network accepts calls again: `x-rate-limit-reset` (an epoch, as
+    X sends it) first, then `Retry-After`."""
+    reset = response.headers.get("x-rate-limit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            pass
+    retry_after = response.headers.get("Retry-After", "")
+    return float(retry_after) if retry_after.isdigit() else 30.0
+
+
+def _raise_for(response: requests.Response, *, action: str) -> None:
+    call = _record(response)
+    status = response.status_code
+    if status < 400:
+        return
+    if status == 401:
+        raise NeedsReconnect(f"The network refused the token ({action}).", call=call)
+    if status == 429:
+        raise RetryLater(
+            "The network is throttling us.", retry_after=_retry_after(response), call=call
+        )
+    if status >= 500:
+        retry = _retry_after(response) if response.headers.get("Retry-After") else 0.0
+        raise RetryLater(f"The network answered {status}.", retry_after=retry, call=call)
+    detail = ""
+    try:
+        detail = str(response.json().get("detail", ""))
+    except ValueError:
+        pass
+    raise PermanentRejection(detail or f"The network refused the {action} ({status}).", call=call)
+
+
+class SandboxAdapter:
+    name = "sandbox"
+
+    def __init__(self, *, base_url: str, session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.timeout = (settings.NETWORK_CONNECT_TIMEOUT, settings.NETWORK_READ_TIMEOUT)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str = "",
+        json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            return self.session.request(
+                method,
+                f"{self.base_url}{path}",
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except (requests.ConnectTimeout, requests.exceptions.InvalidURL) as exc:
+            raise RetryLater(f"Could not reach the network: {exc}", retry_after=0) from exc
+        except requests.ConnectionError as exc:
+            # Refused before anything was sent is safe to retry; a connection dropped while
+            # waiting for the answer is not.
+            if _never_sent(exc):
+                raise RetryLater(f"Could not reach the network: {exc}", retry_after=0) from exc
+            raise OutcomeUnknown(f"The connection dropped before the answer: {exc}") from exc
+        except requests.Timeout as exc:
+            raise OutcomeUnknown("The network did not answer in time.") from exc
+
+    # --- the interface ------------------------------------------------------------------
+
+    def publish(self, credentials: Credentials, post: PostRequest) -> PublishedPost:
+        response = self._call(
+            "POST",
+            "/posts",
+            token=credentials.access_token,
+            json={"text": post.text, "link": post.link_url, "client_ref": post.idempotency_key},
+        )
+        _raise_for(response, action="post")
+        data = _json(response)
+        post_id, url = str(data.get("id", "")), str(data.get("url", ""))
+        if not post_id:
+            raise OutcomeUnknown(
+                "The network accepted the post without naming it.", call=_record(response)
+            )
+        return PublishedPost(external_id=post_id, url=url, call=_record(response))
+
+    def delete(self, credentials: Credentials, external_id: str) -> CallRecord:
+        response = self._call("DELETE", f"/posts/{external_id}", token=credentials.access_token)
+        if response.status_code == 404:
+            return _record(response)  # already gone: that is what we wanted
+        _raise_for(response, action="deletion")
+        return _record(response)
+
+    def find_post(self, credentials: Credentials, idempotency_key: str) -> PublishedPost | None:
+        response = self._call(
+            "GET", "/posts", token=credentials.access_token, params={"client_ref": idempotency_key}
+        )
+        _raise_for(response, action="lookup")
+        for item in _json(response).get("data", []):
+            return PublishedPost(
+                external_id=str(item["id"]), url=str(item.get("url", "")), call=_record(response)
+            )
+        return None
+
+    def fetch_metrics(self, credentials: Credentials, external_id: str) -> dict[str, int]:
+        response = self._call(
+            "GET", f"/posts/{external_id}/metrics", token=credentials.access_token
+        )
+        _raise_for(response, action="metrics")
+        data = _json(response)
+        names = ("impressions", "reactions", "comments", "reshares")
+        return {name: int(data[name]) for name in names if isinstance(data.get(name), int)}
+
+    def refresh_credentials(self, credentials: Credentials) -> Credentials:
+        if not credentials.refresh_token:
+            raise NeedsReconnect("There is no refresh token; the employee must reconnect.")
+        response = self._call(
+            "POST",
+            "/oauth/token",
+            json={"grant_type": "refresh_token", "refresh_token": credentials.refresh_token},
+        )
+        if response.status_code == 400:
+            raise NeedsReconnect("The refresh token was refused.", call=_record(response))
+        _raise_for(response, action="token refresh")
+        return _credentials(_json(response))
+
+    # --- connecting (the sandbox's stand-in for an OAuth dance) ------------------------
+
+    def connect(self, handle: str) -> tuple[Credentials, AccountIdentity]:
+        response = self._call("POST", "/oauth/token", json={"handle": handle})
+        _raise_for(response, action="connection")
+        data = _json(response)
+        return _credentials(data), AccountIdentity(
+            external_id=str(data["account_id"]), display_name=str(data.get("name", handle))
+        )
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise OutcomeUnknown("The network's answer was not JSON.", call=_record(response)) from exc
+    return data if isinstance(data, dict) else {}
+
+
+def _credentials(data: dict[str, Any]) -> Credentials:
+    expires_in = data.get("expires_in")
+    expires_at = (
+        datetime.now(UTC) + timedelta(seconds=int(expires_in))
+        if isinstance(expires_in, int)
+        else None
+    )
+    return Credentials(
+        external_id=str(data.get("account_id", "")),
+        access_token=str(data["access_token"]),
+        refresh_token=str(data.get("refresh_token", "")),
+        expires_at=expires_at,
+    )
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """Whether the connection failed while opening (refused, unreachable, DNS)."""
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending and len(seen) < 20:
+        reason = pending.pop()
+        if reason is None or any(reason is s for s in seen):
+            continue
+        seen.append(reason)
+        if isinstance(reason, (NewConnectionError, NameResolutionError, ConnectionRefusedError)):
+            return True
+        pending.extend([getattr(reason, "reason", None), reason.__cause__, reason.__context__])
+        pending.extend(arg for arg in reason.args if isinstance(arg, BaseException))
+    return False

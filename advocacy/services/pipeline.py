@@ -1,0 +1,485 @@
+"""The share pipeline: dispatch, claim, publish, record; retries, recall and the sweeper.
+
+Invariants (see docs/architecture.md):
+- a share is claimed by one conditional UPDATE; zero rows means someone else has it;
+- the network is called outside any transaction, and only after `request_sent_at` is
+  committed, so a claim found abandoned tells whether the post may exist;
+- only RetryLater (and failures before sending) are retried; an unknown outcome is
+  reconciled with the network or shown to the employee, never posted again blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from advocacy.models import (
+    ActivityKind,
+    AttemptKind,
+    Share,
+    ShareAttempt,
+    ShareStatus,
+    SharingPause,
+)
+from advocacy.networks import adapter_for
+from advocacy.networks.base import (
+    CallRecord,
+    NeedsReconnect,
+    NetworkError,
+    OutcomeUnknown,
+    PermanentRejection,
+    PostRequest,
+    PublishedPost,
+    RetryLater,
+)
+from advocacy.ratelimit import RateLimitUnavailable, rate_limit_acquire
+from advocacy.services.accounts import account_credentials, account_mark_needs_reconnect
+from advocacy.services.activity import activity_record
+from content.models import ContentStatus
+from notifications.services import notification_create
+
+logger = logging.getLogger(__name__)
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+def _enqueue(task_name: str, share_id: int, countdown: float) -> None:
+    from advocacy import tasks
+
+    task = getattr(tasks, task_name)
+    try:
+        # A bounded publish retry: when the broker is down the row stays due and the
+        # sweeper sends it once the broker is back.
+        task.apply_async(
+            args=[share_id],
+            countdown=countdown or None,
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+        )
+    except Exception:
+        logger.warning(
+            "Could not enqueue %s for share %s; the sweeper will",
+            task_name,
+            share_id,
+            exc_info=True,
+        )
+
+
+def share_dispatch(*, share_id: int, countdown: float = 0.0, recall: bool = False) -> None:
+    """Hand the share to a worker once the current transaction commits (now, or after a
+    short countdown); remembered on the row so the sweeper does not send it twice."""
+    due = timezone.now() + timedelta(seconds=countdown)
+    Share.objects.filter(pk=share_id).update(dispatched_at=due)
+    name = "delete_share" if recall else "publish_share"
+    transaction.on_commit(lambda: _enqueue(name, share_id, countdown))
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential with jitter: between half and all of base × 2^(attempt-1), so that gaps
+    grow and simultaneous failures do not come back together."""
+    ceiling = settings.SHARE_RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))
+    return ceiling * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
+
+
+def _reschedule(share_id: int, wait: float, *, recall: bool = False) -> None:
+    """Put a share back for later: a short wait rides in the broker, a long one is stored
+    for the sweeper (Redis redelivers messages held past its visibility timeout)."""
+    if wait <= settings.SHARE_BROKER_MAX_WAIT_SECONDS:
+        share_dispatch(share_id=share_id, countdown=wait, recall=recall)
+
+
+def organization_paused(organization_id: int) -> bool:
+    return SharingPause.objects.filter(
+        organization_id=organization_id, paused_at__isnull=False
+    ).exists()
+
+
+# --- publish ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    name: str
+    call: CallRecord
+    error: NetworkError | None = None
+    post: PublishedPost | None = None
+
+
+def _attempt_log(
+    share_id: int, kind: str, outcome: _Outcome, started: datetime, duration: float
+) -> None:
+    ShareAttempt.objects.create(
+        share_id=share_id,
+        kind=kind,
+        outcome=outcome.name,
+        status_code=outcome.call.status_code,
+        body=(outcome.call.body or (outcome.error.message if outcome.error else ""))[:500],
+        duration_ms=int(duration * 1000),
+        started_at=started,
+    )
+
+
+def _notify(share: Share, title: str, body: str) -> None:
+    with translation.override(share.user.language):
+        notification_create(
+            recipient=share.user,
+            kind="advocacy.share_problem",
+            title=title % {"title": share.content.title, "network": share.get_network_display()},
+            body=body,
+            url="/shares/",
+        )
+
+
+def share_publish(*, share_id: int) -> str:
+    """Publish one due share through its account's adapter. Returns what happened."""
+    now = timezone.now()
+    share = Share.objects.filter(pk=share_id).only("organization_id", "status").first()
+    if share is None or share.status != ShareStatus.SCHEDULED:
+        return "not-scheduled"
+    if organization_paused(share.organization_id):
+        return "paused"  # the sweeper sends it after the pause
+    claimed = (
+        Share.objects.filter(pk=share_id, status=ShareStatus.SCHEDULED, account__isnull=False)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(
+            status=ShareStatus.PUBLISHING,
+            claimed_at=now,
+            request_sent_at=None,
+            attempt_count=F("attempt_count") + 1,
+        )
+    )
+    if not claimed:
+        return "taken"  # someone else has it, or it is not due yet
+    share = Share.objects.select_related("account", "content", "user").get(pk=share_id)
+    content = share.content
+    if content.status != ContentStatus.APPROVED or (
+        content.expires_at is not None and content.expires_at <= now
+    ):
+        Share.objects.filter(pk=share_id, claimed_at=now).update(
+            status=ShareStatus.CANCELLED,
+            last_error=_("The content is no longer available to share."),
+        )
+        return "cancelled"
+    account = share.account
+    assert account is not None
+    try:
+        wait = rate_limit_acquire(adapter=account.adapter, account_key=str(account.pk))
+    except RateLimitUnavailable:
+        wait = 30.0
+    if wait > 0:
+        # Limited: back in the queue without calling the network, and it is no attempt.
+        Share.objects.filter(pk=share_id, claimed_at=now).update(
+            status=ShareStatus.SCHEDULED,
+            next_attempt_at=timezone.now() + timedelta(seconds=wait),
+            attempt_count=F("attempt_count") - 1,
+        )
+        _reschedule(share_id, wait)
+        return "rate-limited"
+
+    started = timezone.now()
+    clock = time.monotonic()
+    outcome: _Outcome
+    try:
+        credentials = account_credentials(account_id=account.pk)
+        sent = Share.objects.filter(
+            pk=share_id, status=ShareStatus.PUBLISHING, claimed_at=now
+        ).update(request_sent_at=timezone.now())
+        if not sent:
+            return "taken"
+        adapter = adapter_for(account.adapter)
+        post = adapter.publish(
+            credentials,
+            PostRequest(
+                text=share.text,
+                link_url=_tracked_url(share),
+                idempotency_key=str(share.idempotency_key),
+            ),
+        )
+        outcome = _Outcome("published", post.call, post=post)
+    except OutcomeUnknown as exc:
+        outcome = _Outcome("unknown", exc.call, exc)
+        reconciled = _reconcile(share)
+        if reconciled is not None:
+            outcome = _Outcome("published", reconciled.call, exc, post=reconciled)
+    except RetryLater as exc:
+        outcome = _Outcome("retry_later", exc.call, exc)
+    except NeedsReconnect as exc:
+        outcome = _Outcome("needs_reconnect", exc.call, exc)
+    except PermanentRejection as exc:
+        outcome = _Outcome("rejected", exc.call, exc)
+    except LookupError as exc:  # the adapter is not configured here
+        outcome = _Outcome("rejected", CallRecord(), PermanentRejection(str(exc)))
+    return _record_publish(
+        share, claim=now, outcome=outcome, started=started, duration=time.monotonic() - clock
+    )
+
+
+def _tracked_url(share: Share) -> str:
+    link = getattr(share, "tracked_link", None)
+    return f"{settings.SITE_URL}/s/{link.code}" if link else ""
+
+
+def _reconcile(share: Share) -> PublishedPost | None:
+    """Ask the network whether the post exists (when it can tell)."""
+    if share.account is None:
+        return None
+    try:
+        credentials = account_credentials(account_id=share.account.pk)
+        return adapter_for(share.account.adapter).find_post(credentials, str(share.idempotency_key))
+    except (NetworkError, LookupError):
+        return None
+
+
+def _record_publish(
+    share: Share,
+    *,
+    claim: datetime,
+    outcome: _Outcome,
+    started: datetime,
+    duration: float,
+    kind: str = AttemptKind.PUBLISH,
+) -> str:
+    share_id = share.pk
+    with transaction.atomic():
+        _attempt_log(share_id, kind, outcome, started, duration)
+        current = Share.objects.select_for_update().select_related("content").get(pk=share_id)
+        if current.status != ShareStatus.PUBLISHING or current.claimed_at != claim:
+            # Our claim was taken over after it timed out; the newer owner decides.
+            return "claim-lost"
+        now = timezone.now()
+        if outcome.post is not None:
+            current.status = ShareStatus.PUBLISHED
+            current.external_id = outcome.post.external_id
+            current.external_url = outcome.post.url
+            current.published_at = now
+            current.last_error = ""
+            current.save()
+            activity_record(kind=ActivityKind.SHARE_PUBLISHED, share=current, occurred_at=now)
+            if current.content.status == ContentStatus.WITHDRAWN:
+                # Withdrawn while we were posting: delete it straight away.
+                _recall_published(current)
+            return "published"
+        error = outcome.error
+        assert error is not None
+        current.last_error = error.message[:500]
+        if outcome.name == "retry_later":
+            assert isinstance(error, RetryLater)
+            if current.attempt_count >= settings.SHARE_MAX_ATTEMPTS:
+                current.status = ShareStatus.FAILED
+                current.save()
+                _notify(
+                    current,
+                    _("Your share of “%(title)s” on %(network)s failed"),
+                    _("The network kept failing; you can try again from My shares."),
+                )
+                return "failed"
+            wait = max(error.retry_after, _backoff(current.attempt_count))
+            current.status = ShareStatus.SCHEDULED
+            current.request_sent_at = None
+            current.next_attempt_at = now + timedelta(seconds=wait)
+            current.save()
+            _reschedule(share_id, wait)
+            return "retry"
+        if outcome.name == "needs_reconnect":
+            current.status = ShareStatus.NEEDS_RECONNECT
+            current.save()
+            if current.account_id:
+                account_mark_needs_reconnect(account_id=current.account_id, reason=error.message)
+            return "needs-reconnect"
+        if outcome.name == "rejected":
+            current.status = ShareStatus.FAILED
+            current.save()
+            _notify(current, _("%(network)s refused your share of “%(title)s”"), error.message)
+            return "failed"
+        current.status = ShareStatus.OUTCOME_UNKNOWN
+        current.save()
+        _notify(
+            current,
+            _("Check your %(network)s profile: did “%(title)s” go out?"),
+            _(
+                "The network did not answer in time. Look at your profile, then tell us in My "
+                "shares whether the post is there; we will not post it again on our own."
+            ),
+        )
+        return "unknown"
+
+
+# --- recall -----------------------------------------------------------------------------
+
+
+def _recall_published(share: Share) -> None:
+    """Inside a transaction: a published API share goes to deletion."""
+    activity_record(kind=ActivityKind.SHARE_RECALLED, share=share, occurred_at=timezone.now())
+    Share.objects.filter(pk=share.pk).update(
+        status=ShareStatus.RECALL_PENDING,
+        attempt_count=0,
+        next_attempt_at=timezone.now(),
+    )
+    share_dispatch(share_id=share.pk, recall=True)
+
+
+def share_delete(*, share_id: int) -> str:
+    """Delete a recalled share's post. Deleting is idempotent (a post already gone counts
+    as deleted), so an unknown outcome is simply tried again."""
+    now = timezone.now()
+    claimed = (
+        Share.objects.filter(pk=share_id, status=ShareStatus.RECALL_PENDING, account__isnull=False)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=ShareStatus.RECALLING, claimed_at=now, attempt_count=F("attempt_count") + 1)
+    )
+    if not claimed:
+        return "taken"
+    share = Share.objects.select_related("account", "content", "user").get(pk=share_id)
+    account = share.account
+    assert account is not None
+    try:
+        wait = rate_limit_acquire(adapter=account.adapter, account_key=str(account.pk))
+    except RateLimitUnavailable:
+        wait = 30.0
+    if wait > 0:
+        Share.objects.filter(pk=share_id, claimed_at=now).update(
+            status=ShareStatus.RECALL_PENDING,
+            next_attempt_at=timezone.now() + timedelta(seconds=wait),
+            attempt_count=F("attempt_count") - 1,
+        )
+        _reschedule(share_id, wait, recall=True)
+        return "rate-limited"
+    started, clock = timezone.now(), time.monotonic()
+    try:
+        credentials = account_credentials(account_id=account.pk)
+        call = adapter_for(account.adapter).delete(credentials, share.external_id)
+        outcome = _Outcome("deleted", call)
+    except (RetryLater, OutcomeUnknown) as exc:
+        outcome = _Outcome("retry_later", exc.call, exc)
+    except (NeedsReconnect, PermanentRejection) as exc:
+        outcome = _Outcome("refused", exc.call, exc)
+    except LookupError as exc:
+        outcome = _Outcome("refused", CallRecord(), PermanentRejection(str(exc)))
+    duration = time.monotonic() - clock
+    with transaction.atomic():
+        _attempt_log(share_id, AttemptKind.DELETE, outcome, started, duration)
+        current = (
+            Share.objects.select_for_update().select_related("content", "user").get(pk=share_id)
+        )
+        if current.status != ShareStatus.RECALLING or current.claimed_at != now:
+            return "claim-lost"
+        if outcome.name == "deleted":
+            current.status = ShareStatus.RECALLED
+            current.last_error = ""
+            current.save()
+            return "deleted"
+        error = outcome.error
+        assert error is not None
+        current.last_error = error.message[:500]
+        if outcome.name == "retry_later" and current.attempt_count < settings.SHARE_MAX_ATTEMPTS:
+            wait = max(getattr(error, "retry_after", 0.0), _backoff(current.attempt_count))
+            current.status = ShareStatus.RECALL_PENDING
+            current.next_attempt_at = timezone.now() + timedelta(seconds=wait)
+            current.save()
+            _reschedule(share_id, wait, recall=True)
+            return "retry"
+        current.status = ShareStatus.RECALL_FAILED
+        current.save()
+        _notify(
+            current,
+            _("Please delete your %(network)s post of “%(title)s”"),
+            _(
+                "The content was withdrawn and we could not delete your post (%(error)s). "
+                "Please delete it from your profile."
+            )
+            % {"error": error.message},
+        )
+        return "recall-failed"
+
+
+# --- the sweeper ------------------------------------------------------------------------
+
+
+def shares_sweep(*, now: datetime | None = None, batch: int = 200) -> dict[str, int]:
+    """Once a minute: send every due share whose message was lost (or never sent, or held
+    by a pause), and take back claims abandoned by a dead worker."""
+    now = now or timezone.now()
+    counts = {"dispatched": 0, "recovered": 0}
+    stale = now - timedelta(seconds=settings.SHARE_CLAIM_TIMEOUT_SECONDS)
+    for share_id in Share.objects.filter(
+        status__in=[ShareStatus.PUBLISHING, ShareStatus.RECALLING], claimed_at__lt=stale
+    ).values_list("pk", flat=True)[:batch]:
+        counts["recovered"] += _recover(share_id, stale)
+
+    redispatch = now - timedelta(seconds=settings.SHARE_REDISPATCH_AFTER_SECONDS)
+    with transaction.atomic():
+        due = list(
+            Share.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=[ShareStatus.SCHEDULED, ShareStatus.RECALL_PENDING],
+                account__isnull=False,
+                next_attempt_at__lte=now,
+            )
+            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=redispatch))
+            .exclude(organization__sharing_pause__paused_at__isnull=False)
+            .order_by("next_attempt_at")
+            .values_list("pk", "status")[:batch]
+        )
+        for share_id, status in due:
+            share_dispatch(share_id=share_id, recall=status == ShareStatus.RECALL_PENDING)
+        counts["dispatched"] = len(due)
+    return counts
+
+
+def _recover(share_id: int, stale: datetime) -> int:
+    """A claim older than any task may run: its worker died. Never sent: due again. Sent:
+    ask the network; without an answer the employee decides."""
+    with transaction.atomic():
+        share = (
+            Share.objects.select_for_update(skip_locked=True)
+            .filter(pk=share_id, claimed_at__lt=stale)
+            .select_related("account", "content", "user")
+            .first()
+        )
+        if share is None:
+            return 0
+        if share.status == ShareStatus.RECALLING:
+            share.status = ShareStatus.RECALL_PENDING
+            share.next_attempt_at = timezone.now()
+            share.save()
+            return 1
+        if share.status != ShareStatus.PUBLISHING:
+            return 0
+        if share.request_sent_at is None:
+            share.status = ShareStatus.SCHEDULED
+            share.next_attempt_at = timezone.now()
+            share.dispatched_at = None
+            share.save()
+            return 1
+        claim = share.claimed_at
+    # Sent before the worker died: the network alone knows. Asked outside the lock.
+    started, clock = timezone.now(), time.monotonic()
+    found = _reconcile(share)
+    outcome = (
+        _Outcome("published", found.call, post=found)
+        if found
+        else _Outcome(
+            "unknown", CallRecord(), OutcomeUnknown(_("The worker stopped after sending the post."))
+        )
+    )
+    assert claim is not None
+    # Written like a publish outcome, for the claim we found.
+    _record_publish(
+        share,
+        claim=claim,
+        outcome=outcome,
+        started=started,
+        duration=time.monotonic() - clock,
+        kind=AttemptKind.RECONCILE,
+    )
+    return 1

@@ -1,0 +1,44 @@
+"""Network tokens encrypted at rest with keys of their own (FIELD_ENCRYPTION_KEYS), not the
+SECRET_KEY. Keys rotate: the first one encrypts, every listed one decrypts, and
+`tokens_reencrypt` moves old tokens to the newest key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+
+
+@cache
+def _vault(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        # Development and tests only (production requires FIELD_ENCRYPTION_KEYS): a key
+        # derived from SECRET_KEY so that a fresh clone works.
+        digest = hashlib.sha256(f"portevoix-tokens:{settings.SECRET_KEY}".encode()).digest()
+        keys = (base64.urlsafe_b64encode(digest).decode(),)
+    return MultiFernet([Fernet(key.encode()) for key in keys])
+
+
+def vault() -> MultiFernet:
+    return _vault(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def token_encrypt(value: str) -> str:
+    return vault().encrypt(value.encode()).decode() if value else ""
+
+
+def token_decrypt(value: str) -> str:
+    """The clear token; "" when it cannot be read (a key was dropped too early)."""
+    if not value:
+        return ""
+    try:
+        return vault().decrypt(value.encode()).decode()
+    except InvalidToken:
+        return ""
+
+
+def token_rotate(value: str) -> str:
+    return vault().rotate(value.encode()).decode() if value else ""
