@@ -5,6 +5,7 @@ answers follow the real networks' shapes: 401 for a bad token, 409 for a duplica
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,10 +60,8 @@ def _raise_for(response: requests.Response, *, action: str) -> None:
         retry = _retry_after(response) if response.headers.get("Retry-After") else 0.0
         raise RetryLater(f"The network answered {status}.", retry_after=retry, call=call)
     detail = ""
-    try:
+    with contextlib.suppress(ValueError):
         detail = str(response.json().get("detail", ""))
-    except ValueError:
-        pass
     raise PermanentRejection(detail or f"The network refused the {action} ({status}).", call=call)
 
 
