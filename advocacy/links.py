@@ -2,58 +2,122 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import unicodedata
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 from django.utils.translation import gettext as _
 
 from organizations.errors import DomainError
 
-_CONTROL = re.compile(r"[\x00-\x20\x7f\\]")
+# TrackedLink.destination's max_length: longer would fail at the database, not here.
+DESTINATION_MAX_LENGTH = 1000
+_UTM_KEYS = frozenset({"utm_source", "utm_medium", "utm_campaign"})
+# After IDNA encoding; underscores appear in real subdomains.
+_ASCII_HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
+
+
+def _has_invisible_or_backslash(url: str) -> bool:
+    # Browsers drop tabs and newlines anywhere, and read a backslash as a slash, so
+    # `java\tscript:` and `https:\\evil` are not what Python's urlsplit sees. Format
+    # characters (bidi overrides, zero-width spaces, soft hyphens) make a link read as
+    # something it is not.
+    return any(ch == "\\" or ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in url)
+
+
+def _host_problem(hostname: str) -> str:
+    if hostname.startswith("[") or ":" in hostname:
+        try:
+            ipaddress.IPv6Address(hostname.strip("[]"))
+        except ValueError:
+            return _("The link's host name is not valid.")
+        return ""
+    try:
+        ascii_host = hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return _("The link's host name is not valid.")
+    if not _ASCII_HOST.fullmatch(ascii_host):
+        return _("The link's host name is not valid.")
+    last_label = ascii_host.rstrip(".").rsplit(".", 1)[-1]
+    # Browsers read a host whose last label is a number as an IPv4 address (`0x7f.1`,
+    # `2130706433`); only the plain dotted form means the same thing to everyone.
+    if last_label.isdigit() or last_label.startswith("0x"):
+        try:
+            ipaddress.IPv4Address(ascii_host.rstrip("."))
+        except ValueError:
+            return _("The link's host name is not valid.")
+    return ""
 
 
 def destination_validate(url: str) -> str:
     """A destination a tracked link may redirect to: an absolute http(s) URL with a host,
-    no user info, no backslash or control characters (browsers read `https:\\evil` and
-    `//evil` as another host). Raises DomainError with the reason."""
+    no user info, no backslash, whitespace or control characters (browsers read
+    `https:\\evil` and `//evil` as another host). Raises DomainError with the reason."""
     url = (url or "").strip()
     problem = ""
     if not url:
         problem = _("The link is empty.")
-    elif _CONTROL.search(url):
+    elif len(url) > DESTINATION_MAX_LENGTH:
+        problem = _("The link is too long (at most %(max)d characters).") % {
+            "max": DESTINATION_MAX_LENGTH
+        }
+    elif _has_invisible_or_backslash(url):
         problem = _("The link contains spaces, backslashes or control characters.")
     else:
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in ("http", "https"):
-            problem = _("Only http and https links can be shared.")
-        elif not url.lower().startswith(f"{parts.scheme.lower()}://") or not parts.hostname:
-            problem = _("The link must be a full address with a host name.")
-        elif parts.username is not None or parts.password is not None or "@" in parts.netloc:
-            problem = _("The link must not carry a user name or password.")
-        else:
-            try:
-                parts.port  # noqa: B018 - raises on a malformed port
-            except ValueError:
-                problem = _("The link's port is not valid.")
+        problem = _parts_problem(url)
     if problem:
         raise DomainError(problem, field="link")
     return url
 
 
+def _parts_problem(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # an unclosed IPv6 bracket, netloc characters that NFKC turns into `/`
+        return _("The link is not a valid address.")
+    if parts.scheme.lower() not in ("http", "https"):
+        return _("Only http and https links can be shared.")
+    # `http:evil.com` and `http:/evil.com` have no netloc for urlsplit but a host for browsers.
+    if not url.lower().startswith(f"{parts.scheme.lower()}://") or not hostname:
+        return _("The link must be a full address with a host name.")
+    if "@" in parts.netloc:
+        return _("The link must not carry a user name or password.")
+    if "%" in parts.netloc:
+        # Browsers percent-decode the host (`evil.com%2f.good.com`); Python does not.
+        return _("The link's host name is not valid.")
+    host_problem = _host_problem(hostname)
+    if host_problem:
+        return host_problem
+    try:
+        port = parts.port
+    except ValueError:
+        return _("The link's port is not valid.")
+    if port == 0:
+        return _("The link's port is not valid.")
+    return ""
+
+
 def destination_with_utm(destination: str, *, source: str, campaign: str) -> str:
-    """The destination with our UTM parameters (replacing any it had)."""
+    """The destination with our UTM parameters (replacing any it had). The rest of its
+    query string is kept byte for byte: re-encoding it could change what the site reads."""
     parts = urlsplit(destination)
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k not in ("utm_source", "utm_medium", "utm_campaign")
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair and unquote_plus(pair.split("=", 1)[0]) not in _UTM_KEYS
     ]
-    query += [
-        ("utm_source", source),
-        ("utm_medium", "employee_advocacy"),
-        ("utm_campaign", campaign),
-    ]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    kept.append(
+        urlencode(
+            [
+                ("utm_source", source),
+                ("utm_medium", "employee_advocacy"),
+                ("utm_campaign", campaign),
+            ]
+        )
+    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
 
 
 def share_intent_url(*, network: str, text: str, url: str) -> str:

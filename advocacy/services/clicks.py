@@ -12,13 +12,14 @@ import hashlib
 import json
 import logging
 import re
+import time
 import uuid
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -26,22 +27,35 @@ from django.utils.dateparse import parse_datetime
 from advocacy.links import destination_with_utm
 from advocacy.models import ActivityKind, Click, TrackedLink
 from advocacy.services.activity import activity_record
+from organizations.models import User
 
 logger = logging.getLogger(__name__)
 
 # Link-preview fetchers, crawlers and scripts: redirected, never counted. In-app browsers
-# ("LinkedInApp", "Twitter for iPhone") are people and do not match.
+# ("LinkedInApp", "Twitter for iPhone", "[FBAN/FBIOS…]", "Telegram-Android/…", Pinterest's
+# app) are people and must not match, hence `telegrambot` and `pinterest/0.` rather than
+# the apps' names. `(?<!cu)`: CUBOT phones put "CUBOT" in their browsers' agent.
 _BOTS = re.compile(
-    r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|facebookcatalog|meta-externalagent|"
-    r"embedly|quora link preview|outbrain|pinterest|vkshare|whatsapp|telegram|skypeuripreview|"
-    r"slack|discord|preview|curl/|wget/|python-requests|python-urllib|httpx|aiohttp|okhttp|"
-    r"go-http-client|java/|libwww|headlesschrome|phantomjs|lighthouse|monitor|uptime",
+    r"(?<!cu)bot\b|bot/|crawl|spider|slurp|facebookexternalhit|facebookcatalog|"
+    r"meta-externalagent|embedly|iframely|quora link preview|outbrain|pinterest/0\.|vkshare|"
+    r"^whatsapp|telegrambot|skypeuripreview|slackbot|slack-imgproxy|discordbot|mastodon/|"
+    r"cardyb|preview|bytespider|curl/|wget/|python-requests|python-urllib|httpx|aiohttp|"
+    r"okhttp|go-http-client|java/|libwww|headlesschrome|phantomjs|lighthouse|monitor|uptime",
     re.IGNORECASE,
 )
 _PREFETCH_HEADERS = ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
+# TrackedLink codes are token_urlsafe; anything else is not looked up (a NUL byte in the
+# path would even make PostgreSQL refuse the query).
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
+# After the click stream fails, clicks go straight to the database for this long instead
+# of each redirect waiting for Redis to fail again.
+STREAM_RETRY_AFTER_SECONDS = 30.0
+_stream_down_until: dict[str, float] = {}
 
 
 def link_by_code(code: str) -> TrackedLink | None:
+    if not _CODE.fullmatch(code):
+        return None
     return (
         TrackedLink.objects.select_related("share")
         .only(
@@ -49,9 +63,12 @@ def link_by_code(code: str) -> TrackedLink | None:
             "destination",
             "utm_source",
             "utm_campaign",
-            "share__user_id",
             "organization_id",
             "share__id",
+            "share__organization_id",
+            "share__user_id",
+            "share__content_id",
+            "share__network",
         )
         .filter(code=code)
         .first()
@@ -89,9 +106,16 @@ def _visitor(request: HttpRequest, day: str) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+def _referrer_host(request: HttpRequest) -> str:
+    try:
+        return (urlsplit(request.META.get("HTTP_REFERER", "")).hostname or "")[:200]
+    except ValueError:  # a malformed Referer is the visitor's problem, not a 500
+        return ""
+
+
 def click_capture(*, link: TrackedLink, request: HttpRequest) -> dict[str, Any]:
     """Build the click event and hand it on: to the stream when Redis is there, else
-    straight to the database."""
+    straight to the database. Never raises: the visitor gets the redirect regardless."""
     now = timezone.now()
     user = getattr(request, "user", None)
     event = {
@@ -102,9 +126,10 @@ def click_capture(*, link: TrackedLink, request: HttpRequest) -> dict[str, Any]:
         "is_self": bool(
             user is not None and user.is_authenticated and user.pk == link.share.user_id
         ),
-        "referrer_host": (urlsplit(request.META.get("HTTP_REFERER", "")).hostname or "")[:200],
+        "referrer_host": _referrer_host(request),
     }
-    if settings.REDIS_URL:
+    url = settings.REDIS_URL
+    if url and time.monotonic() >= _stream_down_until.get(url, 0.0):
         try:
             _redis().xadd(
                 settings.CLICK_STREAM_KEY,
@@ -114,39 +139,66 @@ def click_capture(*, link: TrackedLink, request: HttpRequest) -> dict[str, Any]:
             )
             return event
         except Exception:
-            logger.warning("Click stream unavailable; writing the click directly", exc_info=True)
-    click_record(event=event)
+            _stream_down_until[url] = time.monotonic() + STREAM_RETRY_AFTER_SECONDS
+            logger.warning("Click stream unavailable; writing clicks directly", exc_info=True)
+    try:
+        click_record(event=event, link=link)
+    except Exception:
+        # The event is logged whole so that it can be replayed by hand.
+        logger.exception("Could not record click %s", json.dumps(event))
     return event
 
 
 @cache
 def _redis_for(url: str):  # type: ignore[no-untyped-def]
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+    # One quick retry covers a pooled connection that Redis closed; more would make the
+    # visitor wait for a Redis that is down (the redirect falls back to the database).
+    return redis.Redis.from_url(
+        url, socket_timeout=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1)
+    )
 
 
 def _redis():  # type: ignore[no-untyped-def]
     return _redis_for(settings.REDIS_URL)
 
 
-def click_record(*, event: dict[str, Any]) -> Click | None:
-    """Store one click event; None when it was stored before (same event id) or its link is
-    gone. Appends the click's activity in the same transaction."""
-    link = (
-        TrackedLink.objects.select_related("share", "share__user")
-        .filter(pk=event["link_id"])
-        .first()
+def _first_team_ids(user_ids: set[int]) -> dict[int, int]:
+    """Each sharer's first team (by id): the team a click is credited to."""
+    teams: dict[int, int] = {}
+    rows = (
+        User.teams.through.objects.filter(user_id__in=user_ids)
+        .order_by("user_id", "team_id")
+        .values_list("user_id", "team_id")
     )
+    for user_id, team_id in rows:
+        teams.setdefault(user_id, team_id)
+    return teams
+
+
+def click_record(
+    *, event: dict[str, Any], link: TrackedLink | None = None, team_id: int | None = None
+) -> Click | None:
+    """Store one click event; None when it was stored before (same event id) or its link is
+    gone. Appends the click's activity in the same transaction. `link` (with its share) and
+    `team_id` may be given by a caller that already loaded them for a batch."""
+    event_id = uuid.UUID(str(event["event_id"]))
     if link is None:
-        return None
+        link = TrackedLink.objects.select_related("share").filter(pk=event["link_id"]).first()
+        if link is None:
+            return None
+        team_id = _first_team_ids({link.share.user_id}).get(link.share.user_id)
+    elif team_id is None:
+        team_id = _first_team_ids({link.share.user_id}).get(link.share.user_id)
     share = link.share
     clicked_at = parse_datetime(str(event["at"])) or timezone.now()
-    team_id = share.user.teams.order_by("pk").values_list("pk", flat=True).first()
     try:
         with transaction.atomic():
             click = Click.objects.create(
-                event_id=uuid.UUID(str(event["event_id"])),
+                event_id=event_id,
                 organization_id=link.organization_id,
                 link=link,
                 share=share,
@@ -188,10 +240,14 @@ def clicks_drain(
         if "BUSYGROUP" not in str(exc):
             raise
     stored = 0
-    _next, claimed, *_rest = client.xautoclaim(
-        stream, _GROUP, consumer, min_idle_time=min_idle_ms, start_id="0-0", count=batch
-    )
-    stored += _store(client, claimed)
+    cursor = "0-0"
+    for _ in range(max_batches):
+        cursor, claimed, *_deleted = client.xautoclaim(
+            stream, _GROUP, consumer, min_idle_time=min_idle_ms, start_id=cursor, count=batch
+        )
+        stored += _store(client, claimed)
+        if cursor in (b"0-0", "0-0"):
+            break
     for _ in range(max_batches):
         answer = client.xreadgroup(_GROUP, consumer, {stream: ">"}, count=batch)
         entries = answer[0][1] if answer else []
@@ -201,24 +257,52 @@ def clicks_drain(
     return stored
 
 
-def _store(client: Any, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> int:
+def _event_from(fields: dict[bytes, bytes] | None) -> dict[str, Any] | None:
+    try:
+        event = json.loads(fields[b"event"])  # type: ignore[index]
+        uuid.UUID(str(event["event_id"]))
+        int(event["link_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _store(client: Any, entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> int:
+    if not entries:
+        return 0
+    parsed = [(entry_id, _event_from(fields)) for entry_id, fields in entries]
     stored = 0
-    done: list[bytes] = []
-    for entry_id, fields in entries:
-        try:
-            event = json.loads(fields[b"event"])
-        except (KeyError, ValueError):
-            logger.error("Dropping a malformed click event %s", entry_id)
-            done.append(entry_id)
-            continue
-        if click_record(event=event) is not None:
-            stored += 1
-        done.append(entry_id)
-    if done:
-        # Acknowledged only once stored: a crash before this line replays them, and the
-        # unique event id makes the replay harmless.
-        client.xack(settings.CLICK_STREAM_KEY, _GROUP, *done)
-        client.xdel(settings.CLICK_STREAM_KEY, *done)
+    try:
+        # One commit per batch rather than per click: the database's flush is the drain's
+        # cost. A failure rolls the whole batch back and leaves it pending for a replay.
+        with transaction.atomic():
+            # One query for the batch's links and one for their sharers' teams.
+            links = TrackedLink.objects.select_related("share").in_bulk(
+                {int(event["link_id"]) for _id, event in parsed if event}
+            )
+            teams = _first_team_ids({link.share.user_id for link in links.values()})
+            for entry_id, event in parsed:
+                if event is None:
+                    logger.error("Dropping a malformed click event %s", entry_id)
+                    continue
+                link = links.get(int(event["link_id"]))
+                if link is None:
+                    continue  # its share was deleted since
+                try:
+                    team_id = teams.get(link.share.user_id)
+                    if click_record(event=event, link=link, team_id=team_id):
+                        stored += 1
+                except DataError:
+                    # This event can never be stored; keeping it would block the stream.
+                    logger.exception("Dropping click event %s", entry_id)
+    except DatabaseError:
+        logger.exception("Click drain stopped; %d events left pending", len(parsed))
+        raise
+    # Acknowledged only once committed: a crash before this line replays the batch, and
+    # the unique event id makes the replay harmless.
+    done = [entry_id for entry_id, _fields in entries]
+    client.xack(settings.CLICK_STREAM_KEY, _GROUP, *done)
+    client.xdel(settings.CLICK_STREAM_KEY, *done)
     return stored
 
 
