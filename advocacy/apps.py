@@ -18,13 +18,15 @@ class AdvocacyConfig(AppConfig):
         kind_register("advocacy.recall", _("Content I shared is withdrawn"))
         content_withdrawn.connect(on_content_withdrawn, dispatch_uid="advocacy-recall")
 
-        nav_register(url_name="my_shares", label=_("My shares"), order=40)
-        nav_register(
-            url_name="sharing_admin",
-            label=_("Sharing"),
-            order=85,
-            visible=lambda user: user.is_org_admin,
+        from content.extensions import content_action_register
+
+        content_action_register(
+            url_name="share_content",
+            label=_("Share"),
+            visible=lambda user, content: content.lifecycle == "published",
+            primary=True,
         )
+        nav_register(url_name="my_shares", label=_("My shares"), order=40)
 
         from advocacy.demo import seed_demo_shares
 

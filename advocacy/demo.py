@@ -51,7 +51,7 @@ from advocacy.models import (
     SocialAccount,
     TrackedLink,
 )
-from advocacy.services.sharing import _campaign
+from advocacy.services.sharing import campaign_slug
 from advocacy.token_vault import token_encrypt
 from content import compliance
 from content.models import (
@@ -808,7 +808,7 @@ class _DemoSharing:
                 code=_code(plan.key),
                 destination=destination,
                 utm_source=plan.network,
-                utm_campaign=_campaign(plan.content),
+                utm_campaign=campaign_slug(plan.content),
             )
         created = list(links.values())
         TrackedLink.objects.bulk_create(created)

@@ -4,5 +4,11 @@ from advocacy import tracking, views
 
 urlpatterns = [
     path("s/<str:code>", tracking.follow_link, name="tracked_link"),
+    path("share/<int:pk>/", views.share_content, name="share_content"),
+    path("share/<int:pk>/preview/", views.share_preview, name="share_preview"),
     path("shares/", views.my_shares, name="my_shares"),
+    path("shares/<int:pk>/", views.share_detail, name="share_detail"),
+    path("shares/<int:pk>/<str:verb>/", views.share_action, name="share_action"),
+    path("networks/", views.networks, name="networks"),
+    path("admin/sharing/", views.sharing_admin, name="sharing_admin"),
 ]

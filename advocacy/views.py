@@ -1,10 +1,319 @@
+"""HTML pages of sharing: the share flow, My shares, connected networks and posting slots,
+and the org admin's sharing page (pause, problems)."""
+
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from advocacy import selectors
+from advocacy.forms import PauseForm, ShareForm, SlotForm
+from advocacy.models import ShareMode, ShareStatus
+from advocacy.services import accounts as account_services
+from advocacy.services import sharing
+from content import compliance
+from content.models import Network
+from content.selectors import charter_pending
+from content.services import compliance_rules_for
+from organizations.errors import DomainError
+from organizations.http import MemberRequest
+from organizations.views import org_admin_required
+
+PAGE_SIZE = 20
+
+
+def _zone(request: MemberRequest) -> ZoneInfo:
+    organization = request.user.organization
+    return ZoneInfo(organization.time_zone if organization else "Europe/Paris")
+
+
+def _domain_error(request: MemberRequest, error: DomainError) -> None:
+    messages.error(request, error.message)
+    for problem in error.errors[1:]:
+        messages.error(request, problem["message"] if isinstance(problem, dict) else str(problem))
+
+
+# --- share flow -----------------------------------------------------------------------------
 
 
 @login_required
-def my_shares(request: HttpRequest) -> HttpResponse:
-    return render(request, "advocacy/my_shares.html")
+def share_content(request: MemberRequest, pk: int) -> HttpResponse:
+    user = request.user
+    content = selectors.shareable_content(user, pk)
+    choices = selectors.network_choices(user, content)
+    form = ShareForm(
+        request.POST or None,
+        zone=_zone(request),
+        initial={"networks": [c.network for c in choices if c.can_post_for_me]},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        captions = {c.network: request.POST.get(f"caption_{c.network}", "") for c in choices}
+        modes = {c.network: request.POST.get(f"mode_{c.network}", "") for c in choices}
+        try:
+            shares = sharing.share_create(
+                user=user,
+                data=sharing.ShareRequest(
+                    content_id=content.pk,
+                    networks=list(data["networks"]),
+                    captions=captions,
+                    when=data["when"],
+                    scheduled_at=data.get("scheduled_at"),
+                    modes=modes,
+                ),
+                request=request,
+            )
+        except DomainError as error:
+            _domain_error(request, error)
+        else:
+            posted = sum(1 for s in shares if s.mode == ShareMode.API)
+            links = len(shares) - posted
+            if posted:
+                messages.success(request, _("Your post is on its way; follow it below."))
+            if links:
+                messages.info(request, _("Open each share link, post, then tell us it is done."))
+            return redirect("my_shares")
+    return render(
+        request,
+        "advocacy/share.html",
+        {
+            "content": content,
+            "form": form,
+            "choices": [
+                {
+                    **vars(c),
+                    "value": request.POST.get(f"caption_{c.network}", c.suggested)
+                    if request.method == "POST"
+                    else c.suggested,
+                    "mode": request.POST.get(f"mode_{c.network}", ""),
+                }
+                for c in choices
+            ],
+            "charter_pending": charter_pending(user),
+            "pause": selectors.pause_of(user),
+            "disclosure": compliance_rules_for(content.organization).disclosure,
+        },
+    )
+
+
+@login_required
+@require_POST
+def share_preview(request: MemberRequest, pk: int) -> HttpResponse:
+    """Live compliance check of the captions being edited (htmx)."""
+    user = request.user
+    content = selectors.shareable_content(user, pk)
+    rules = compliance_rules_for(content.organization)
+    rows = []
+    for network in request.POST.getlist("networks"):
+        if network not in rules.max_lengths:
+            continue
+        text = request.POST.get(f"caption_{network}", "")
+        full = compliance.caption_with_disclosure(text=text, disclosure=rules.disclosure)
+        rows.append(
+            {
+                "label": Network(network).label,
+                "text": full,
+                "length": compliance.weighted_length(text=full, network=network),
+                "limit": rules.max_lengths[network],
+                "violations": compliance.caption_check(
+                    text=text, network=network, rules=rules, link_url=content.link_url
+                ),
+            }
+        )
+    return render(request, "content/_caption_preview.html", {"rows": rows})
+
+
+# --- My shares ----------------------------------------------------------------------------
+
+
+@login_required
+def my_shares(request: MemberRequest) -> HttpResponse:
+    user = request.user
+    status_filter = request.GET.get("status", "")
+    if status_filter and status_filter not in selectors.STATUS_FILTERS:
+        status_filter = ""
+    page = Paginator(selectors.shares_of(user, status_filter=status_filter), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [{"share": share, "link": selectors.share_link_url(share)} for share in page]
+    moving = any(
+        row["share"].status in (ShareStatus.PUBLISHING, ShareStatus.RECALLING) for row in rows
+    )
+    template = "advocacy/_share_list.html" if request.htmx else "advocacy/my_shares.html"
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "rows": rows,
+            "status_filter": status_filter,
+            "counts": selectors.share_counts(user),
+            "filters": [
+                ("", _("All")),
+                ("waiting", _("Needs you")),
+                ("scheduled", _("Scheduled")),
+                ("published", _("Published")),
+                ("failed", _("Failed")),
+                ("closed", _("Closed")),
+            ],
+            "querystring": f"status={status_filter}" if status_filter else "",
+            "moving": moving,
+            "pause": selectors.pause_of(user),
+        },
+    )
+
+
+@login_required
+def share_detail(request: MemberRequest, pk: int) -> HttpResponse:
+    share = selectors.share_for_user(request.user, pk)
+    return render(
+        request,
+        "advocacy/share_detail.html",
+        {
+            "share": share,
+            "attempts": share.attempts.all()[:50],
+            "link": selectors.share_link_url(share),
+        },
+    )
+
+
+_ACTIONS = {
+    "cancel": (sharing.share_cancel, _("Cancelled.")),
+    "retry": (sharing.share_retry, _("We will try again now.")),
+    "confirm": (sharing.share_confirm, _("Thank you! Your share counts.")),
+    "dismiss": (sharing.share_dismiss, _("Noted: it was not posted.")),
+}
+
+
+@login_required
+@require_POST
+def share_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
+    if verb not in _ACTIONS:
+        raise Http404
+    share = selectors.share_for_user(request.user, pk)
+    action, done = _ACTIONS[verb]
+    try:
+        action(user=request.user, share=share)
+    except DomainError as error:
+        _domain_error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(request.POST["next"]) if _safe_next(request) else redirect("my_shares")
+
+
+def _safe_next(request: MemberRequest) -> bool:
+    target = request.POST.get("next", "")
+    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+# --- networks and posting slots -----------------------------------------------------------
+
+
+@login_required
+def networks(request: MemberRequest) -> HttpResponse:
+    user = request.user
+    slot_form = SlotForm(request.POST or None) if request.POST.get("form") == "slot" else SlotForm()
+    if request.method == "POST":
+        try:
+            verb = request.POST.get("form")
+            if verb == "connect":
+                account_services.account_connect_sandbox(
+                    user=user, network=request.POST.get("network", ""), request=request
+                )
+                messages.success(
+                    request, _("Connected. Your shares to this network can now be posted for you.")
+                )
+            elif verb == "disconnect":
+                account = selectors.accounts_of(user).get(request.POST.get("network", ""))
+                if account is None:
+                    raise Http404
+                account_services.account_disconnect(user=user, account=account, request=request)
+                messages.success(request, _("Disconnected."))
+            elif verb == "slot":
+                if slot_form.is_valid():
+                    current = sharing.slots_of(user) if user.posting_slots.exists() else []
+                    sharing.slots_replace(
+                        user=user,
+                        slots=[
+                            *current,
+                            (slot_form.cleaned_data["weekday"], slot_form.cleaned_data["time"]),
+                        ],
+                    )
+                    messages.success(request, _("Posting slot added."))
+                    return redirect("networks")
+            elif verb == "slot-remove":
+                weekday, moment = request.POST.get("weekday", ""), request.POST.get("time", "")
+                kept = [
+                    (d, t)
+                    for d, t in sharing.slots_of(user)
+                    if not (str(d) == weekday and t.strftime("%H:%M") == moment)
+                ]
+                sharing.slots_replace(user=user, slots=kept)
+                messages.success(request, _("Posting slot removed."))
+                return redirect("networks")
+            else:
+                raise Http404
+            if verb != "slot":
+                return redirect("networks")
+        except DomainError as error:
+            _domain_error(request, error)
+    accounts = selectors.accounts_of(user)
+    rows = [
+        {
+            "network": network,
+            "label": label,
+            "connectable": connectable,
+            "account": accounts.get(network),
+        }
+        for network, label, connectable in selectors.connectable_networks()
+    ]
+    own_slots = user.posting_slots.exists()
+    return render(
+        request,
+        "advocacy/networks.html",
+        {
+            "rows": rows,
+            "slots": sharing.slots_of(user),
+            "own_slots": own_slots,
+            "slot_form": slot_form,
+            "sandbox": account_services.sandbox_available(),
+        },
+    )
+
+
+# --- org admin ------------------------------------------------------------------------------
+
+
+@org_admin_required
+def sharing_admin(request: MemberRequest) -> HttpResponse:
+    user = request.user
+    form = PauseForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "resume":
+                sharing.sharing_resume(actor=user, request=request)
+                messages.success(request, _("Sharing resumed: waiting posts go out now."))
+                return redirect("sharing_admin")
+            if form.is_valid():
+                sharing.sharing_pause(
+                    actor=user, reason=form.cleaned_data["reason"], request=request
+                )
+                messages.warning(
+                    request, _("Sharing is paused. Nothing is published until you resume.")
+                )
+                return redirect("sharing_admin")
+        except DomainError as error:
+            _domain_error(request, error)
+    page = Paginator(selectors.problem_shares(user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "advocacy/admin.html",
+        {"form": form, "pause": selectors.pause_of(user), "page": page, "querystring": ""},
+    )

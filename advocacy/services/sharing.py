@@ -138,7 +138,7 @@ def queue_next_slot(
 # --- create -------------------------------------------------------------------------------
 
 
-def _campaign(content: Content) -> str:
+def campaign_slug(content: Content) -> str:
     return f"{slugify(content.title)[:60] or 'content'}-{content.pk}"
 
 
@@ -297,7 +297,7 @@ def share_create(
                         share=share,
                         destination=destination,
                         utm_source=network,
-                        utm_campaign=_campaign(content),
+                        utm_campaign=campaign_slug(content),
                     )
                 if mode == ShareMode.API and at <= now:
                     share_dispatch(share_id=share.pk)

@@ -94,4 +94,20 @@
       /* Clipboard unavailable: leave the text selectable for manual copy. */
     });
   });
+
+  // (d) <button data-fill-target="#id" data-fill-text="..."> puts a suggested caption into a
+  // textarea and tells htmx the text changed (the live compliance check follows).
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-fill-target]") : null;
+    if (!button) {
+      return;
+    }
+    var target = document.querySelector(button.getAttribute("data-fill-target"));
+    if (!target || !("value" in target)) {
+      return;
+    }
+    event.preventDefault();
+    target.value = button.getAttribute("data-fill-text") || "";
+    target.dispatchEvent(new Event("input", { bubbles: true }));
+  });
 })();

@@ -1,0 +1,165 @@
+"""Reads shared by the HTML views and the API; always scoped to the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from advocacy.links import prefills_caption, share_intent_url
+from advocacy.models import (
+    AccountStatus,
+    Share,
+    ShareStatus,
+    SharingPause,
+    SocialAccount,
+)
+from advocacy.services.accounts import POSTABLE_NETWORKS, sandbox_available
+from content.models import Content, Network
+from content.selectors import feed_queryset
+from organizations.models import Role, User
+
+# What "My shares" groups under each tab.
+STATUS_FILTERS: dict[str, tuple[str, ...]] = {
+    "waiting": (
+        ShareStatus.AWAITING_CONFIRMATION,
+        ShareStatus.OUTCOME_UNKNOWN,
+        ShareStatus.NEEDS_RECONNECT,
+        ShareStatus.RECALL_ASKED,
+        ShareStatus.RECALL_FAILED,
+    ),
+    "scheduled": (ShareStatus.SCHEDULED, ShareStatus.PUBLISHING),
+    "published": (ShareStatus.PUBLISHED,),
+    "failed": (ShareStatus.FAILED,),
+    "closed": (
+        ShareStatus.CANCELLED,
+        ShareStatus.DISMISSED,
+        ShareStatus.RECALLED,
+        ShareStatus.RECALL_PENDING,
+        ShareStatus.RECALLING,
+    ),
+}
+# Shown to org admins: what needs someone's attention.
+PROBLEM_STATUSES = (
+    ShareStatus.FAILED,
+    ShareStatus.OUTCOME_UNKNOWN,
+    ShareStatus.RECALL_FAILED,
+    ShareStatus.NEEDS_RECONNECT,
+)
+
+
+def _with_relations(shares: QuerySet[Share]) -> QuerySet[Share]:
+    return shares.select_related("content", "account", "tracked_link", "user")
+
+
+def shares_of(user: User, *, status_filter: str = "") -> QuerySet[Share]:
+    shares = Share.objects.filter(user=user, organization_id=user.organization_id)
+    if status_filter in STATUS_FILTERS:
+        shares = shares.filter(status__in=STATUS_FILTERS[status_filter])
+    return (
+        _with_relations(shares)
+        .annotate(click_count=Count("clicks", filter=Q(clicks__is_self=False)))
+        .order_by("-scheduled_at", "-pk")
+    )
+
+
+def share_counts(user: User) -> dict[str, int]:
+    counts = dict.fromkeys(STATUS_FILTERS, 0)
+    rows = Share.objects.filter(user=user).values("status").annotate(n=Count("pk"))
+    for row in rows:
+        for name, statuses in STATUS_FILTERS.items():
+            if row["status"] in statuses:
+                counts[name] += row["n"]
+    return counts
+
+
+def share_for_user(user: User, pk: int) -> Share:
+    """The employee's own share; an org admin may read any share of the organisation."""
+    shares = Share.objects.filter(organization_id=user.organization_id)
+    if user.role != Role.ORG_ADMIN:
+        shares = shares.filter(user=user)
+    share = _with_relations(shares).filter(pk=pk).first()
+    if share is None:
+        raise Http404
+    return share
+
+
+def problem_shares(user: User) -> QuerySet[Share]:
+    if user.role != Role.ORG_ADMIN:
+        return Share.objects.none()
+    return _with_relations(
+        Share.objects.filter(organization_id=user.organization_id, status__in=PROBLEM_STATUSES)
+    ).order_by("-updated_at")
+
+
+def pause_of(user: User) -> SharingPause | None:
+    return (
+        SharingPause.objects.filter(organization_id=user.organization_id, paused_at__isnull=False)
+        .select_related("paused_by")
+        .first()
+    )
+
+
+def accounts_of(user: User) -> dict[str, SocialAccount]:
+    return {account.network: account for account in SocialAccount.objects.filter(user=user)}
+
+
+@dataclass(frozen=True)
+class NetworkChoice:
+    network: str
+    label: str
+    account: SocialAccount | None
+    can_post_for_me: bool
+    captions: list[str]
+    suggested: str
+
+
+def shareable_content(user: User, pk: int) -> Content:
+    content = feed_queryset(user).filter(pk=pk).first()
+    if content is None:
+        raise Http404
+    return content
+
+
+def network_choices(user: User, content: Content) -> list[NetworkChoice]:
+    from content.selectors import caption_for
+
+    accounts = accounts_of(user)
+    choices = []
+    for network in Network:
+        account = accounts.get(network.value)
+        captions = [c.text for c in content.captions.all() if c.network == network.value]
+        pick = caption_for(content, network.value, user)
+        choices.append(
+            NetworkChoice(
+                network=network.value,
+                label=str(network.label),
+                account=account,
+                can_post_for_me=account is not None and account.status == AccountStatus.ACTIVE,
+                captions=captions,
+                suggested=pick.text if pick else (captions[0] if captions else ""),
+            )
+        )
+    return choices
+
+
+def share_link_url(share: Share) -> str:
+    """The network's own share page for a share-link share, with the tracked link."""
+    link = getattr(share, "tracked_link", None)
+    url = f"{settings.SITE_URL}/s/{link.code}" if link else ""
+    text = share.text if prefills_caption(share.network) else ""
+    return share_intent_url(network=share.network, text=text, url=url)
+
+
+def connectable_networks() -> list[tuple[str, str, bool]]:
+    """(network, label, can connect here) for the Networks page."""
+    return [
+        (
+            network.value,
+            str(network.label),
+            network.value in POSTABLE_NETWORKS and sandbox_available(),
+        )
+        for network in Network
+    ]
