@@ -384,6 +384,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NetworkEnum": "content.models.Network.choices",
+        "ShareStatusEnum": "advocacy.models.ShareStatus.choices",
+        "ShareStatusFilterEnum": ["", "waiting", "scheduled", "published", "failed", "closed"],
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from advocacy import api as advocacy_api
 from content import api as content_api
 from notifications.api import NotificationViewSet
 from organizations import api as org_api
@@ -22,6 +23,7 @@ router.register("contents", content_api.ContentViewSet, basename="content")
 router.register("feed", content_api.FeedViewSet, basename="feed-item")
 router.register("suggestions", content_api.SuggestionViewSet, basename="suggestion")
 router.register("topics", content_api.TopicViewSet, basename="topic")
+router.register("shares", advocacy_api.ShareViewSet, basename="share")
 
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="api_token"),
@@ -29,6 +31,8 @@ api_v1 = [
     path(
         "compliance/check/", content_api.ComplianceCheckView.as_view(), name="api_compliance_check"
     ),
+    path("queue/", advocacy_api.QueueView.as_view(), name="api_queue"),
+    path("sharing/pause/", advocacy_api.PauseView.as_view(), name="api_sharing_pause"),
     *router.urls,
 ]
 
