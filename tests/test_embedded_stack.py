@@ -87,9 +87,10 @@ def stack_env(tmp_path):
 def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    sandbox_port = free_port()
     log = (tmp_path / "stack.log").open("wb")
     stack = subprocess.Popen(
-        [sys.executable, "bin/run-stack", "--port", str(port)],
+        [sys.executable, "bin/run-stack", "--port", str(port), "--sandbox-port", str(sandbox_port)],
         cwd=ROOT,
         env=stack_env,
         stdout=log,
@@ -102,7 +103,7 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
         )
         assert health["database"] == "ok" and health["broker"] == "ok"
         children = _children_of(stack.pid)
-        assert len(children) == 3  # web, worker, beat
+        assert len(children) == 4  # sandbox network, web, worker, beat
 
         session = requests.Session()
         page = session.get(f"{base}/accounts/login/", timeout=5)
@@ -153,6 +154,58 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
             timeout=60,
             what="a periodic task to run",
         )
+
+        # The demo manager's LinkedIn is connected to the sandbox network: a share made in
+        # the page is posted by the worker, for real, over HTTP.
+        manager = requests.Session()
+        page = manager.get(f"{base}/accounts/login/", timeout=5)
+        manager.post(
+            f"{base}/accounts/login/",
+            data={
+                "login": "manager@demo.portevoix.test",
+                "password": "portevoix-demo",
+                "csrfmiddlewaretoken": manager.cookies["csrftoken"],
+            },
+            headers={"Referer": page.url},
+            timeout=10,
+        )
+        feed = manager.get(f"{base}/feed/?page=2", timeout=10).text
+        candidates = re.findall(r'href="/share/(\d+)/"', feed)
+        assert candidates, "the feed offers content to share"
+        shared = None
+        for content_id in candidates:
+            response = manager.post(
+                f"{base}/share/{content_id}/",
+                data={
+                    "networks": "linkedin",
+                    "when": "now",
+                    "mode_linkedin": "api",
+                    "csrfmiddlewaretoken": manager.cookies["csrftoken"],
+                },
+                headers={"Referer": f"{base}/share/{content_id}/"},
+                timeout=10,
+                allow_redirects=False,
+            )
+            if response.status_code == 302:
+                shared = content_id
+                break
+        assert shared, "one of the feed's posts could be shared"
+
+        def share_published() -> bool:
+            with sqlite3.connect(database) as conn:
+                row = conn.execute(
+                    "SELECT s.status FROM advocacy_share s JOIN organizations_user u"
+                    " ON u.id = s.user_id WHERE u.email = ? AND s.content_id = ?"
+                    " AND s.network = 'linkedin'",
+                    ("manager@demo.portevoix.test", int(shared)),
+                ).fetchone()
+            return bool(row and row[0] == "published")
+
+        _wait_for(share_published, timeout=60, what="the worker to post to the sandbox network")
+        posts = requests.get(f"http://127.0.0.1:{sandbox_port}/_fake/state", timeout=5).json()[
+            "posts"
+        ]
+        assert len([p for p in posts if not p["deleted"]]) == 1
     finally:
         stack.send_signal(signal.SIGINT)
         try:
