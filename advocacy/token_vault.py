@@ -42,3 +42,21 @@ def token_decrypt(value: str) -> str:
 
 def token_rotate(value: str) -> str:
     return vault().rotate(value.encode()).decode() if value else ""
+
+
+def tokens_reencrypt(*, batch: int = 500) -> int:
+    """Re-encrypt every stored token with the newest key, so that old keys can be dropped.
+    Returns how many accounts were rewritten."""
+    from advocacy.models import SocialAccount
+
+    changed = 0
+    for account in SocialAccount.objects.only("access_token", "refresh_token").iterator(
+        chunk_size=batch
+    ):
+        access, refresh = token_rotate(account.access_token), token_rotate(account.refresh_token)
+        if (access, refresh) != (account.access_token, account.refresh_token):
+            SocialAccount.objects.filter(pk=account.pk).update(
+                access_token=access, refresh_token=refresh
+            )
+            changed += 1
+    return changed

@@ -143,7 +143,9 @@ def account_credentials(*, account_id: int) -> Credentials:
     refreshing at once would kill the chain."""
     refused: NeedsReconnect | None = None
     with transaction.atomic():
-        account = SocialAccount.objects.select_for_update().get(pk=account_id)
+        # NO KEY UPDATE still serialises refreshes, but does not block the foreign-key
+        # checks of shares being created for this account while a refresh is in flight.
+        account = SocialAccount.objects.select_for_update(no_key=True).get(pk=account_id)
         if account.status != AccountStatus.ACTIVE:
             raise NeedsReconnect(_("The account needs reconnecting."))
         credentials = Credentials(

@@ -252,7 +252,11 @@ def _record_publish(
     share_id = share.pk
     with transaction.atomic():
         _attempt_log(share_id, kind, outcome, started, duration)
-        current = Share.objects.select_for_update().select_related("content").get(pk=share_id)
+        # Lock the share alone: locking the joined content would serialise every
+        # employee's share of the same content behind each other.
+        current = (
+            Share.objects.select_for_update(of=("self",)).select_related("content").get(pk=share_id)
+        )
         if current.status != ShareStatus.PUBLISHING or current.claimed_at != claim:
             # Our claim was taken over after it timed out; the newer owner decides.
             return "claim-lost"
@@ -369,7 +373,9 @@ def share_delete(*, share_id: int) -> str:
     with transaction.atomic():
         _attempt_log(share_id, AttemptKind.DELETE, outcome, started, duration)
         current = (
-            Share.objects.select_for_update().select_related("content", "user").get(pk=share_id)
+            Share.objects.select_for_update(of=("self",))
+            .select_related("content", "user")
+            .get(pk=share_id)
         )
         if current.status != ShareStatus.RECALLING or current.claimed_at != now:
             return "claim-lost"
@@ -414,7 +420,7 @@ def shares_sweep(*, now: datetime | None = None, batch: int = 200) -> dict[str, 
     for share_id in Share.objects.filter(
         status__in=[ShareStatus.PUBLISHING, ShareStatus.RECALLING], claimed_at__lt=stale
     ).values_list("pk", flat=True)[:batch]:
-        counts["recovered"] += _recover(share_id, stale)
+        counts["recovered"] += _recover(share_id, stale, now)
 
     redispatch = now - timedelta(seconds=settings.SHARE_REDISPATCH_AFTER_SECONDS)
     with transaction.atomic():
@@ -426,7 +432,12 @@ def shares_sweep(*, now: datetime | None = None, batch: int = 200) -> dict[str, 
                 next_attempt_at__lte=now,
             )
             .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=redispatch))
-            .exclude(organization__sharing_pause__paused_at__isnull=False)
+            # A subquery, not a join: PostgreSQL refuses FOR UPDATE on an outer join.
+            .exclude(
+                organization_id__in=SharingPause.objects.filter(paused_at__isnull=False).values(
+                    "organization_id"
+                )
+            )
             .order_by("next_attempt_at")
             .values_list("pk", "status")[:batch]
         )
@@ -436,12 +447,13 @@ def shares_sweep(*, now: datetime | None = None, batch: int = 200) -> dict[str, 
     return counts
 
 
-def _recover(share_id: int, stale: datetime) -> int:
+def _recover(share_id: int, stale: datetime, now: datetime) -> int:
     """A claim older than any task may run: its worker died. Never sent: due again. Sent:
     ask the network; without an answer the employee decides."""
     with transaction.atomic():
         share = (
-            Share.objects.select_for_update(skip_locked=True)
+            # Only the share row: PostgreSQL refuses FOR UPDATE on the nullable account join.
+            Share.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=share_id, claimed_at__lt=stale)
             .select_related("account", "content", "user")
             .first()
@@ -450,14 +462,16 @@ def _recover(share_id: int, stale: datetime) -> int:
             return 0
         if share.status == ShareStatus.RECALLING:
             share.status = ShareStatus.RECALL_PENDING
-            share.next_attempt_at = timezone.now()
+            # Due at the sweep's own time, so that this same sweep dispatches it.
+            share.next_attempt_at = now
+            share.dispatched_at = None
             share.save()
             return 1
         if share.status != ShareStatus.PUBLISHING:
             return 0
         if share.request_sent_at is None:
             share.status = ShareStatus.SCHEDULED
-            share.next_attempt_at = timezone.now()
+            share.next_attempt_at = now
             share.dispatched_at = None
             share.save()
             return 1

@@ -5,7 +5,11 @@ with latency, 429 plus reset headers, 401, a duplicate rejection, 5xx, or by acc
 post and then not answering (a timeout after the post exists). `make run` starts it so that
 demo shares really go through; the tests start one per test on a free port.
 
-    python -m tests.fakes.social_network --port 8025
+    python -m tests.fakes.social_network --port 8025 [--demo]
+
+With --demo, a bearer token `sandbox-demo:<handle>` is accepted as the account
+`sbx-<handle>` though the fake never issued it: the demo data is seeded with such tokens,
+and the fake keeps nothing across restarts. Off by default, so tests stay strict.
 
 Endpoints (JSON):
     POST   /oauth/token          {"handle"} or {"grant_type": "refresh_token", "refresh_token"}
@@ -32,6 +36,8 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+DEMO_TOKEN_PREFIX = "sandbox-demo:"
 
 
 @dataclass
@@ -75,8 +81,9 @@ class FakeState:
 class FakeSocialNetwork:
     """The server and its state; usable in-process (tests) or as a program (make run)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, demo_tokens: bool = False):
         self.state = FakeState()
+        self.demo_tokens = demo_tokens
         self.lock = threading.RLock()
         handler = type("Handler", (_Handler,), {"network": self})
         self.server = ThreadingHTTPServer((host, port), handler)
@@ -144,6 +151,17 @@ class FakeSocialNetwork:
         for account in self.state.accounts.values():
             if secrets.compare_digest(account.access_token, token):
                 return account if account.expires_at > time.time() else None
+        handle = token.removeprefix(DEMO_TOKEN_PREFIX).strip()
+        if self.demo_tokens and token.startswith(DEMO_TOKEN_PREFIX) and handle:
+            account = FakeAccount(
+                id=f"sbx-{handle}",
+                name=handle,
+                access_token=token,
+                refresh_token="",
+                expires_at=float("inf"),
+            )
+            # Kept unless a real token was issued for the handle since.
+            return self.state.accounts.setdefault(account.id, account)
         return None
 
 
@@ -454,8 +472,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="The sandbox social network.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="accept the demo data's `sandbox-demo:<handle>` tokens",
+    )
     args = parser.parse_args()
-    network = FakeSocialNetwork(args.host, args.port)
+    network = FakeSocialNetwork(args.host, args.port, demo_tokens=args.demo)
     print(f"Sandbox network on {network.url}", flush=True)
     try:
         network.server.serve_forever()
