@@ -127,6 +127,7 @@ def network_choices(user: User, content: Content) -> list[NetworkChoice]:
     from content.selectors import caption_for
 
     accounts = accounts_of(user)
+    fallback = [c.text for c in content.captions.all()]
     choices = []
     for network in Network:
         account = accounts.get(network.value)
@@ -139,7 +140,8 @@ def network_choices(user: User, content: Content) -> list[NetworkChoice]:
                 account=account,
                 can_post_for_me=account is not None and account.status == AccountStatus.ACTIVE,
                 captions=captions,
-                suggested=pick.text if pick else (captions[0] if captions else ""),
+                # Without a caption for this network, the first one written for another.
+                suggested=pick.text if pick else (fallback[0] if fallback else ""),
             )
         )
     return choices

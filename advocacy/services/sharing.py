@@ -476,7 +476,7 @@ def shares_recall(*, content: Content) -> dict[str, int]:
     now = timezone.now()
     with transaction.atomic():
         shares = list(
-            Share.objects.select_for_update()
+            Share.objects.select_for_update(of=("self",))
             .filter(content=content)
             .exclude(
                 status__in=[
