@@ -4,8 +4,7 @@ confirm, dismiss), /api/v1/queue/ (posting slots and the next free ones), and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404
@@ -21,20 +20,12 @@ from advocacy import selectors
 from advocacy.models import Share, ShareAttempt
 from advocacy.services import sharing
 from content.models import Content, Network
-from organizations.api import HasOrganization
+from organizations.api import HasOrganization, api_caller, url_pk
 from organizations.errors import PermissionDeniedError
 from organizations.models import User
 
-
-def _caller(request: Request) -> User:
-    return cast(User, request.user)
-
-
-def _pk(kwargs: Mapping[str, Any]) -> int:
-    value = str(kwargs.get("pk", ""))
-    if not value.isdecimal():
-        raise Http404
-    return int(value)
+_caller = api_caller
+_pk = url_pk
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -180,7 +171,7 @@ class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _act(self, request: Request, verb: str) -> Response:
         share = self.get_object()
         if share.user_id != _caller(request).pk:
-            raise PermissionDeniedError(_("Only the employee who shared can do this."))
+            raise PermissionDeniedError(str(_("Only the employee who shared can do this.")))
         getattr(sharing, f"share_{verb}")(user=_caller(request), share=share)
         return Response(ShareDetailSerializer(self.get_object()).data)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -31,21 +30,11 @@ from content.models import (
     SuggestionStatus,
     Topic,
 )
-from organizations.api import HasOrganization, TeamRefSerializer
+from organizations.api import HasOrganization, TeamRefSerializer, api_caller, url_pk
 from organizations.models import Language, Organization, Team, User
 
-
-def _caller(request: Request) -> User:
-    """The signed-in caller (the permission classes have refused anonymous requests)."""
-    return cast(User, request.user)
-
-
-def _pk(kwargs: Mapping[str, Any]) -> int:
-    """The URL's id; anything but digits names nothing (404, not a server error)."""
-    value = str(kwargs.get("pk", ""))
-    if not value.isdecimal():
-        raise Http404
-    return int(value)
+_caller = api_caller
+_pk = url_pk
 
 
 def _organization(user: User) -> Organization:

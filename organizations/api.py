@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 from django.contrib.auth import authenticate
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -25,6 +29,19 @@ class IsOrgAdmin(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: object) -> bool:
         return bool(request.user.is_authenticated and request.user.is_org_admin)
+
+
+def api_caller(request: Request) -> User:
+    """The signed-in caller (the permission classes have refused anonymous requests)."""
+    return cast(User, request.user)
+
+
+def url_pk(kwargs: Mapping[str, Any]) -> int:
+    """The URL's id; anything but digits names nothing (404, not a server error)."""
+    value = str(kwargs.get("pk", ""))
+    if not value.isdecimal():
+        raise Http404
+    return int(value)
 
 
 class HasOrganization(permissions.BasePermission):

@@ -104,6 +104,26 @@ def organization_paused(organization_id: int) -> bool:
     ).exists()
 
 
+def _limited(
+    share_id: int, *, adapter: str, account_id: int, claim: datetime, recall: bool = False
+) -> bool:
+    """Take a call from the rate limits; when limited, release the claim (back in the
+    queue without calling the network, and it is no attempt) and say so."""
+    try:
+        wait = rate_limit_acquire(adapter=adapter, account_key=str(account_id))
+    except RateLimitUnavailable:
+        wait = 30.0
+    if wait <= 0:
+        return False
+    Share.objects.filter(pk=share_id, claimed_at=claim).update(
+        status=ShareStatus.RECALL_PENDING if recall else ShareStatus.SCHEDULED,
+        next_attempt_at=timezone.now() + timedelta(seconds=wait),
+        attempt_count=F("attempt_count") - 1,
+    )
+    _reschedule(share_id, wait, recall=recall)
+    return True
+
+
 # --- publish ----------------------------------------------------------------------------
 
 
@@ -172,18 +192,7 @@ def share_publish(*, share_id: int) -> str:
         return "cancelled"
     account = share.account
     assert account is not None
-    try:
-        wait = rate_limit_acquire(adapter=account.adapter, account_key=str(account.pk))
-    except RateLimitUnavailable:
-        wait = 30.0
-    if wait > 0:
-        # Limited: back in the queue without calling the network, and it is no attempt.
-        Share.objects.filter(pk=share_id, claimed_at=now).update(
-            status=ShareStatus.SCHEDULED,
-            next_attempt_at=timezone.now() + timedelta(seconds=wait),
-            attempt_count=F("attempt_count") - 1,
-        )
-        _reschedule(share_id, wait)
+    if _limited(share_id, adapter=account.adapter, account_id=account.pk, claim=now):
         return "rate-limited"
 
     started = timezone.now()
@@ -346,17 +355,7 @@ def share_delete(*, share_id: int) -> str:
     share = Share.objects.select_related("account", "content", "user").get(pk=share_id)
     account = share.account
     assert account is not None
-    try:
-        wait = rate_limit_acquire(adapter=account.adapter, account_key=str(account.pk))
-    except RateLimitUnavailable:
-        wait = 30.0
-    if wait > 0:
-        Share.objects.filter(pk=share_id, claimed_at=now).update(
-            status=ShareStatus.RECALL_PENDING,
-            next_attempt_at=timezone.now() + timedelta(seconds=wait),
-            attempt_count=F("attempt_count") - 1,
-        )
-        _reschedule(share_id, wait, recall=True)
+    if _limited(share_id, adapter=account.adapter, account_id=account.pk, claim=now, recall=True):
         return "rate-limited"
     started, clock = timezone.now(), time.monotonic()
     try:
