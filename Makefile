@@ -61,6 +61,7 @@ messages: install
 
 check-deploy: install
 	PORTEVOIX_ENV=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=example.org \
+		FIELD_ENCRYPTION_KEYS=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_') \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

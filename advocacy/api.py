@@ -5,9 +5,10 @@ confirm, dismiss), /api/v1/queue/ (posting slots and the next free ones), and
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.http import Http404
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -19,7 +20,7 @@ from rest_framework.views import APIView
 from advocacy import selectors
 from advocacy.models import Share, ShareAttempt
 from advocacy.services import sharing
-from content.models import Content, Network
+from content.models import Network
 from organizations.api import HasOrganization, api_caller, url_pk
 from organizations.errors import PermissionDeniedError
 from organizations.models import User
@@ -80,7 +81,9 @@ class ShareDetailSerializer(ShareSerializer):
 
 
 class ShareInput(serializers.Serializer):
-    content = serializers.PrimaryKeyRelatedField(queryset=Content.objects.all())
+    # An id, not a related field: content the caller may not share is a 404 from the
+    # service, whether it exists elsewhere or not.
+    content = serializers.IntegerField(min_value=1)
     networks = serializers.ListField(
         child=serializers.ChoiceField(choices=Network.choices), allow_empty=False, max_length=3
     )
@@ -98,7 +101,11 @@ class ShareInput(serializers.Serializer):
         choices=[sharing.WHEN_NOW, sharing.WHEN_SCHEDULE, sharing.WHEN_QUEUE],
         default=sharing.WHEN_NOW,
     )
-    scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
+    scheduled_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="ISO 8601; without an offset, in the organisation's time zone.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         for key in attrs.get("captions") or {}:
@@ -151,16 +158,19 @@ class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         values = data.validated_data
         user = _caller(request)
-        if values["content"].organization_id != user.organization_id:
-            raise Http404
+        scheduled_at = values.get("scheduled_at")
+        raw = parse_datetime(str(request.data.get("scheduled_at") or ""))
+        if scheduled_at is not None and raw is not None and raw.tzinfo is None:
+            assert user.organization is not None
+            scheduled_at = raw.replace(tzinfo=ZoneInfo(user.organization.time_zone))
         shares = sharing.share_create(
             user=user,
             data=sharing.ShareRequest(
-                content_id=values["content"].pk,
+                content_id=values["content"],
                 networks=values["networks"],
                 captions=values.get("captions") or {},
                 when=values["when"],
-                scheduled_at=values.get("scheduled_at"),
+                scheduled_at=scheduled_at,
                 modes=values.get("modes") or {},
             ),
             request=request._request,

@@ -6,6 +6,7 @@ with a clear message when a value is malformed, so a typo never becomes a silent
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -285,6 +286,17 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14, minimum=1)
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 if not FIELD_ENCRYPTION_KEYS and PRODUCTION:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is required when PORTEVOIX_ENV=production")
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        _valid_key = len(base64.urlsafe_b64decode(_key.encode())) == 32
+    except ValueError:
+        _valid_key = False
+    if not _valid_key:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 "
+            "bytes; make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        )
 # The sandbox network (a fake social network on loopback): demo and tests only.
 SANDBOX_NETWORK_URL = env_url("SANDBOX_NETWORK_URL")
 NETWORK_CONNECT_TIMEOUT = env_int("NETWORK_CONNECT_TIMEOUT", 5, minimum=1)

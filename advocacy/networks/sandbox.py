@@ -106,12 +106,10 @@ class SandboxAdapter:
     # --- the interface ------------------------------------------------------------------
 
     def publish(self, credentials: Credentials, post: PostRequest) -> PublishedPost:
-        response = self._call(
-            "POST",
-            "/posts",
-            token=credentials.access_token,
-            json={"text": post.text, "link": post.link_url, "client_ref": post.idempotency_key},
-        )
+        body = {"text": post.text, "link": post.link_url, "client_ref": post.idempotency_key}
+        if post.image_path:
+            body["media_id"] = self._upload(credentials, post.image_path)
+        response = self._call("POST", "/posts", token=credentials.access_token, json=body)
         _raise_for(response, action="post")
         data = _json(response)
         post_id, url = str(data.get("id", "")), str(data.get("url", ""))
@@ -120,6 +118,38 @@ class SandboxAdapter:
                 "The network accepted the post without naming it.", call=_record(response)
             )
         return PublishedPost(external_id=post_id, url=url, call=_record(response))
+
+    def _upload(self, credentials: Credentials, image_path: str) -> str:
+        """Upload the image first, as X and LinkedIn want; nothing is posted yet, so any
+        failure here is safe to retry."""
+        try:
+            with open(image_path, "rb") as image:
+                data = image.read()
+        except OSError as exc:
+            raise PermanentRejection(f"The image cannot be read: {exc}") from exc
+        try:
+            response = self.session.post(
+                f"{self.base_url}/media",
+                data=data,
+                timeout=self.timeout,
+                headers={
+                    "Authorization": f"Bearer {credentials.access_token}",
+                    "Content-Type": "application/octet-stream",
+                },
+            )
+        except requests.RequestException as exc:
+            raise RetryLater(f"The image upload failed: {exc}", retry_after=0) from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise RetryLater(
+                "The image upload failed.",
+                retry_after=_retry_after(response),
+                call=_record(response),
+            )
+        _raise_for(response, action="image upload")
+        try:
+            return str(response.json()["media_id"])
+        except (ValueError, KeyError) as exc:
+            raise RetryLater("The image upload gave no id.", retry_after=0) from exc
 
     def delete(self, credentials: Credentials, external_id: str) -> CallRecord:
         response = self._call("DELETE", f"/posts/{external_id}", token=credentials.access_token)

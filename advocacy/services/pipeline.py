@@ -27,10 +27,12 @@ from advocacy.models import (
     AttemptKind,
     Share,
     ShareAttempt,
+    ShareMode,
     ShareStatus,
     SharingPause,
+    SocialAccount,
 )
-from advocacy.networks import adapter_for
+from advocacy.networks import AdapterNotConfigured, adapter_for
 from advocacy.networks.base import (
     CallRecord,
     NeedsReconnect,
@@ -191,46 +193,80 @@ def share_publish(*, share_id: int) -> str:
         )
         return "cancelled"
     account = share.account
-    assert account is not None
+    if account is None:  # disconnected since the claim
+        Share.objects.filter(pk=share_id, claimed_at=now).update(
+            status=ShareStatus.CANCELLED, last_error=_("The account was disconnected.")
+        )
+        return "cancelled"
     if _limited(share_id, adapter=account.adapter, account_id=account.pk, claim=now):
         return "rate-limited"
 
     started = timezone.now()
     clock = time.monotonic()
     outcome: _Outcome
+    # Nothing is sent before the post itself: any failure to get the adapter or the
+    # credentials (a refresh that timed out included) is safe to retry.
     try:
-        credentials = account_credentials(account_id=account.pk)
-        sent = Share.objects.filter(
-            pk=share_id, status=ShareStatus.PUBLISHING, claimed_at=now
-        ).update(request_sent_at=timezone.now())
-        if not sent:
-            return "taken"
         adapter = adapter_for(account.adapter)
-        post = adapter.publish(
-            credentials,
-            PostRequest(
-                text=share.text,
-                link_url=_tracked_url(share),
-                idempotency_key=str(share.idempotency_key),
-            ),
-        )
-        outcome = _Outcome("published", post.call, post=post)
-    except OutcomeUnknown as exc:
-        outcome = _Outcome("unknown", exc.call, exc)
-        reconciled = _reconcile(share)
-        if reconciled is not None:
-            outcome = _Outcome("published", reconciled.call, exc, post=reconciled)
-    except RetryLater as exc:
-        outcome = _Outcome("retry_later", exc.call, exc)
-    except NeedsReconnect as exc:
-        outcome = _Outcome("needs_reconnect", exc.call, exc)
-    except PermanentRejection as exc:
-        outcome = _Outcome("rejected", exc.call, exc)
-    except LookupError as exc:  # the adapter is not configured here
+        credentials = account_credentials(account_id=account.pk)
+    except AdapterNotConfigured as exc:
         outcome = _Outcome("rejected", CallRecord(), PermanentRejection(str(exc)))
+    except (NeedsReconnect, SocialAccount.DoesNotExist) as exc:
+        error = exc if isinstance(exc, NeedsReconnect) else NeedsReconnect(str(exc))
+        outcome = _Outcome("needs_reconnect", error.call, error)
+    except NetworkError as exc:
+        outcome = _Outcome(
+            "retry_later", exc.call, RetryLater(exc.message, retry_after=0, call=exc.call)
+        )
+    else:
+        # The last moment to notice a pause: a claimed share does not go out meanwhile.
+        sent = (
+            Share.objects.filter(pk=share_id, status=ShareStatus.PUBLISHING, claimed_at=now)
+            .exclude(organization__sharing_pause__paused_at__isnull=False)
+            .update(request_sent_at=timezone.now())
+        )
+        if not sent:
+            released = Share.objects.filter(
+                pk=share_id, status=ShareStatus.PUBLISHING, claimed_at=now
+            ).update(status=ShareStatus.SCHEDULED, attempt_count=F("attempt_count") - 1)
+            return "paused" if released else "taken"
+        try:
+            post = adapter.publish(
+                credentials,
+                PostRequest(
+                    text=share.text,
+                    link_url=_tracked_url(share),
+                    image_path=_image_path(share),
+                    idempotency_key=str(share.idempotency_key),
+                ),
+            )
+            outcome = _Outcome("published", post.call, post=post)
+        except OutcomeUnknown as exc:
+            outcome = _Outcome("unknown", exc.call, exc)
+            reconciled = _reconcile(share)
+            if reconciled is not None:
+                outcome = _Outcome("published", reconciled.call, exc, post=reconciled)
+        except RetryLater as exc:
+            outcome = _Outcome("retry_later", exc.call, exc)
+        except NeedsReconnect as exc:
+            outcome = _Outcome("needs_reconnect", exc.call, exc)
+        except PermanentRejection as exc:
+            outcome = _Outcome("rejected", exc.call, exc)
     return _record_publish(
         share, claim=now, outcome=outcome, started=started, duration=time.monotonic() - clock
     )
+
+
+def _image_path(share: Share) -> str:
+    """The content's image, in the rendition made for this network when there is one."""
+    content = share.content
+    if not content.image:
+        return ""
+    rendition = content.renditions.filter(name=share.network).first()
+    try:
+        return (rendition.file if rendition else content.image).path
+    except (NotImplementedError, ValueError):  # a storage without local paths
+        return ""
 
 
 def _tracked_url(share: Share) -> str:
@@ -245,7 +281,7 @@ def _reconcile(share: Share) -> PublishedPost | None:
     try:
         credentials = account_credentials(account_id=share.account.pk)
         return adapter_for(share.account.adapter).find_post(credentials, str(share.idempotency_key))
-    except (NetworkError, LookupError):
+    except (NetworkError, AdapterNotConfigured, SocialAccount.DoesNotExist):
         return None
 
 
@@ -273,7 +309,9 @@ def _record_publish(
         if outcome.post is not None:
             current.status = ShareStatus.PUBLISHED
             current.external_id = outcome.post.external_id
-            current.external_url = outcome.post.url
+            # Shown as a link: only a web address the network gave us.
+            url = outcome.post.url
+            current.external_url = url if url.lower().startswith(("https://", "http://")) else ""
             current.published_at = now
             current.last_error = ""
             current.save()
@@ -341,12 +379,35 @@ def _recall_published(share: Share) -> None:
     share_dispatch(share_id=share.pk, recall=True)
 
 
+def _recall_ask(share_id: int, *, claim: datetime) -> None:
+    with transaction.atomic():
+        share = (
+            Share.objects.select_for_update(of=("self",))
+            .select_related("content", "user")
+            .filter(pk=share_id, claimed_at=claim, status=ShareStatus.RECALLING)
+            .first()
+        )
+        if share is None:
+            return
+        share.status = ShareStatus.RECALL_FAILED
+        share.last_error = _("The account was disconnected.")
+        share.save()
+        _notify(
+            share,
+            _("Please delete your %(network)s post of “%(title)s”"),
+            _(
+                "The content was withdrawn; your account is no longer connected, so please "
+                "delete the post from your profile."
+            ),
+        )
+
+
 def share_delete(*, share_id: int) -> str:
     """Delete a recalled share's post. Deleting is idempotent (a post already gone counts
     as deleted), so an unknown outcome is simply tried again."""
     now = timezone.now()
     claimed = (
-        Share.objects.filter(pk=share_id, status=ShareStatus.RECALL_PENDING, account__isnull=False)
+        Share.objects.filter(pk=share_id, status=ShareStatus.RECALL_PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .update(status=ShareStatus.RECALLING, claimed_at=now, attempt_count=F("attempt_count") + 1)
     )
@@ -354,7 +415,9 @@ def share_delete(*, share_id: int) -> str:
         return "taken"
     share = Share.objects.select_related("account", "content", "user").get(pk=share_id)
     account = share.account
-    assert account is not None
+    if account is None:  # disconnected since: only the employee can delete it now
+        _recall_ask(share_id, claim=now)
+        return "asked"
     if _limited(share_id, adapter=account.adapter, account_id=account.pk, claim=now, recall=True):
         return "rate-limited"
     started, clock = timezone.now(), time.monotonic()
@@ -366,7 +429,7 @@ def share_delete(*, share_id: int) -> str:
         outcome = _Outcome("retry_later", exc.call, exc)
     except (NeedsReconnect, PermanentRejection) as exc:
         outcome = _Outcome("refused", exc.call, exc)
-    except LookupError as exc:
+    except (AdapterNotConfigured, SocialAccount.DoesNotExist) as exc:
         outcome = _Outcome("refused", CallRecord(), PermanentRejection(str(exc)))
     duration = time.monotonic() - clock
     with transaction.atomic():
@@ -419,23 +482,50 @@ def shares_sweep(*, now: datetime | None = None, batch: int = 200) -> dict[str, 
     for share_id in Share.objects.filter(
         status__in=[ShareStatus.PUBLISHING, ShareStatus.RECALLING], claimed_at__lt=stale
     ).values_list("pk", flat=True)[:batch]:
-        counts["recovered"] += _recover(share_id, stale, now)
+        try:
+            counts["recovered"] += _recover(share_id, stale, now)
+        except Exception:
+            # One bad row must not stop the sweep for everyone else.
+            logger.exception("Could not recover share %s", share_id)
+
+    # Recall's safety net: a post that went out while its content was being withdrawn.
+    for share_id in (
+        Share.objects.filter(
+            status=ShareStatus.PUBLISHED,
+            mode=ShareMode.API,
+            content__status=ContentStatus.WITHDRAWN,
+            account__isnull=False,
+        )
+        .exclude(external_id="")
+        .values_list("pk", flat=True)[:batch]
+    ):
+        with transaction.atomic():
+            share = (
+                Share.objects.select_for_update(of=("self",))
+                .filter(pk=share_id, status=ShareStatus.PUBLISHED)
+                .first()
+            )
+            if share is not None:
+                _recall_published(share)
+                counts["recalled"] = counts.get("recalled", 0) + 1
 
     redispatch = now - timedelta(seconds=settings.SHARE_REDISPATCH_AFTER_SECONDS)
     with transaction.atomic():
         due = list(
             Share.objects.select_for_update(skip_locked=True)
             .filter(
-                status__in=[ShareStatus.SCHEDULED, ShareStatus.RECALL_PENDING],
-                account__isnull=False,
+                Q(status=ShareStatus.SCHEDULED, account__isnull=False)
+                | Q(status=ShareStatus.RECALL_PENDING),
                 next_attempt_at__lte=now,
             )
             .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=redispatch))
             # A subquery, not a join: PostgreSQL refuses FOR UPDATE on an outer join.
+            # Paused organisations post nothing; deletions still go out (crisis recall).
             .exclude(
+                status=ShareStatus.SCHEDULED,
                 organization_id__in=SharingPause.objects.filter(paused_at__isnull=False).values(
                     "organization_id"
-                )
+                ),
             )
             .order_by("next_attempt_at")
             .values_list("pk", "status")[:batch]
@@ -468,6 +558,11 @@ def _recover(share_id: int, stale: datetime, now: datetime) -> int:
             return 1
         if share.status != ShareStatus.PUBLISHING:
             return 0
+        if share.request_sent_at is None and share.account_id is None:
+            share.status = ShareStatus.CANCELLED
+            share.last_error = _("The account was disconnected.")
+            share.save()
+            return 1
         if share.request_sent_at is None:
             share.status = ShareStatus.SCHEDULED
             share.next_attempt_at = now

@@ -144,6 +144,17 @@ def campaign_slug(content: Content) -> str:
 
 def _caption_text(*, user: User, content: Content, network: str, given: str) -> str:
     suggested = [c.text for c in content.captions.all() if c.network == network]
+    # A network without captions of its own is offered the others (see network_choices).
+    suggested = suggested or [c.text for c in content.captions.all()]
+    if "\x00" in given:
+        raise DomainError(
+            _("The caption contains a character that cannot be stored."),
+            field=f"captions.{network}",
+        )
+    if len(given) > 5000:
+        raise DomainError(
+            _("The caption is too long (5,000 characters at most)."), field=f"captions.{network}"
+        )
     given = given.strip()
     if not given:
         pick = caption_for(content, network, user)
@@ -506,6 +517,7 @@ def shares_recall(*, content: Content) -> dict[str, int]:
                 share.status == ShareStatus.PUBLISHED
                 and share.mode == ShareMode.API
                 and share.external_id
+                and share.account_id is not None
             ):
                 _recall_published(share)
                 counts["deleting"] += 1

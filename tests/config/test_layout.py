@@ -40,7 +40,11 @@ def test_docker_compose_file_is_valid():
     result = subprocess.run(
         ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
         cwd=ROOT,
-        env={**os.environ, "SECRET_KEY": "validation-only"},
+        env={
+            **os.environ,
+            "SECRET_KEY": "validation-only",
+            "FIELD_ENCRYPTION_KEYS": "validation-only",
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -49,7 +53,11 @@ def test_docker_compose_file_is_valid():
     services = subprocess.run(
         ["docker-compose", "-f", "docker-compose.yml", "config", "--services"],
         cwd=ROOT,
-        env={**os.environ, "SECRET_KEY": "validation-only"},
+        env={
+            **os.environ,
+            "SECRET_KEY": "validation-only",
+            "FIELD_ENCRYPTION_KEYS": "validation-only",
+        },
         capture_output=True,
         text=True,
         timeout=60,

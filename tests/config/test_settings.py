@@ -42,6 +42,7 @@ def test_production_mode_check_deploy_is_clean(tmp_path):
         {
             "PORTEVOIX_ENV": "production",
             "SECRET_KEY": "q7Z!v0rN3w@x8Lk1Fz#pT6bY2mJ9sD4hG5cR0aE7uW1iO3yQ8nB",
+            "FIELD_ENCRYPTION_KEYS": FERNET_KEY,
             "ALLOWED_HOSTS": "portevoix.example.org",
             "PORTEVOIX_VAR_DIR": str(tmp_path),
         },
@@ -51,6 +52,30 @@ def test_production_mode_check_deploy_is_clean(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+FERNET_KEY = "Yq4bAFu3ItdbKNCSX0e4H9QM9w8eqmP4mW_36WyBSpI="
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (None, "FIELD_ENCRYPTION_KEYS is required"),
+        ("not-a-key", "is not a Fernet key"),
+    ],
+)
+def test_production_mode_requires_token_encryption_keys(tmp_path, keys, message):
+    env = {
+        "PORTEVOIX_ENV": "production",
+        "SECRET_KEY": "q7Z!v0rN3w@x8Lk1Fz#pT6bY2mJ9sD4hG5cR0aE7uW1iO3yQ8nB",
+        "ALLOWED_HOSTS": "portevoix.example.org",
+        "PORTEVOIX_VAR_DIR": str(tmp_path),
+    }
+    if keys:
+        env["FIELD_ENCRYPTION_KEYS"] = keys
+    result = _run_check(env)
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_production_mode_requires_secret_key(tmp_path):

@@ -49,6 +49,7 @@ class FakePost:
     client_ref: str
     created_at: float
     deleted: bool = False
+    media_id: str = ""
 
 
 @dataclass
@@ -75,6 +76,7 @@ class FakeState:
     requests: list[FakeRequest] = field(default_factory=list)
     accounts: dict[str, FakeAccount] = field(default_factory=dict)
     script: list[dict[str, Any]] = field(default_factory=list)
+    media: dict[str, int] = field(default_factory=dict)
     token_lifetime: float = 7200.0
 
 
@@ -314,6 +316,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path, _query = self._begin("POST")
+        if path == "/media":
+            self._media()
+            return
         data = self._json_body()
         if path == "/_fake/script":
             self.network.script(*data.get("responses", []))
@@ -356,6 +361,7 @@ class _Handler(BaseHTTPRequestHandler):
                     text=text,
                     link=str(data.get("link", "")),
                     client_ref=str(data.get("client_ref", "")),
+                    media_id=str(data.get("media_id", "")),
                     created_at=time.time(),
                 )
                 self.network.state.posts.append(post)
@@ -410,6 +416,22 @@ class _Handler(BaseHTTPRequestHandler):
                 ),
                 None,
             )
+
+    def _media(self) -> None:
+        """An image upload (raw bytes), answered with the id a post then refers to, as X's
+        and LinkedIn's upload steps do."""
+        if self._caller() is None:
+            self._send(401, {"title": "Unauthorized"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            self._send(400, {"title": "Bad Request", "detail": "empty upload"})
+            return
+        media_id = f"m-{secrets.token_hex(6)}"
+        with self.network.lock:
+            self.network.state.media[media_id] = len(raw)
+        self._send(201, {"media_id": media_id, "size": len(raw)})
 
     def _token(self, data: dict[str, Any]) -> None:
         with self.network.lock:
