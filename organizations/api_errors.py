@@ -44,7 +44,14 @@ def problem(status_code: int, title: str, detail: str, errors: list[dict[str, st
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         errors = [{"field": exc.field or "", "message": exc.message}]
-        errors += [{"field": "", "message": str(e)} for e in exc.errors]
+        for item in exc.errors:
+            # Structured details (e.g. each rule a caption breaks, with its position).
+            if isinstance(item, dict):
+                errors.append(
+                    {"field": exc.field or "", **item, "message": str(item.get("message", ""))}
+                )
+            else:
+                errors.append({"field": "", "message": str(item)})
         return problem(exc.status_code, _("Request refused"), exc.message, errors)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

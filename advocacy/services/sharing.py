@@ -245,6 +245,7 @@ def share_create(
         ):
             errors.append(
                 {
+                    "field": f"captions.{network}",
                     "network": network,
                     "code": violation.code,
                     "message": str(violation.message),

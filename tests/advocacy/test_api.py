@@ -72,7 +72,9 @@ def test_bad_input_is_a_problem_with_the_field_named_and_nothing_written(persona
         format="json",
     )
     assert response.status_code == 400
-    assert "Too long" in response.json()["detail"]
+    problem = response.json()
+    assert problem["errors"][0]["field"] == "captions.x"
+    assert [e["code"] for e in problem["errors"][1:]] == ["too_long"]
     assert not Share.objects.exists()
 
 
