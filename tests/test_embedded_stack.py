@@ -62,6 +62,22 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _sign_in(base: str, email: str) -> tuple[requests.Session, requests.Response]:
+    session = requests.Session()
+    page = session.get(f"{base}/accounts/login/", timeout=5)
+    response = session.post(
+        f"{base}/accounts/login/",
+        data={
+            "login": email,
+            "password": "portevoix-demo",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    return session, response
+
+
 @pytest.fixture
 def stack_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
@@ -105,19 +121,7 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
         children = _children_of(stack.pid)
         assert len(children) == 4  # sandbox network, web, worker, beat
 
-        session = requests.Session()
-        page = session.get(f"{base}/accounts/login/", timeout=5)
-        csrf = session.cookies["csrftoken"]
-        response = session.post(
-            f"{base}/accounts/login/",
-            data={
-                "login": "admin@demo.portevoix.test",
-                "password": "portevoix-demo",
-                "csrfmiddlewaretoken": csrf,
-            },
-            headers={"Referer": page.url},
-            timeout=10,
-        )
+        session, response = _sign_in(base, "admin@demo.portevoix.test")
         assert response.status_code == 200
         assert (
             "Administration" in response.text
@@ -157,18 +161,7 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
 
         # The demo manager's LinkedIn is connected to the sandbox network: a share made in
         # the page is posted by the worker, for real, over HTTP.
-        manager = requests.Session()
-        page = manager.get(f"{base}/accounts/login/", timeout=5)
-        manager.post(
-            f"{base}/accounts/login/",
-            data={
-                "login": "manager@demo.portevoix.test",
-                "password": "portevoix-demo",
-                "csrfmiddlewaretoken": manager.cookies["csrftoken"],
-            },
-            headers={"Referer": page.url},
-            timeout=10,
-        )
+        manager, _page = _sign_in(base, "manager@demo.portevoix.test")
         feed = manager.get(f"{base}/feed/?page=2", timeout=10).text
         candidates = re.findall(r'href="/share/(\d+)/"', feed)
         assert candidates, "the feed offers content to share"
