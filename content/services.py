@@ -416,7 +416,8 @@ def content_submit(*, actor: User, content: Content, request: HttpRequest | None
         if content.organization_id != actor.organization_id:
             raise PermissionDeniedError(_("This content belongs to another organisation."))
         _transition_check(
-            content, (ContentStatus.DRAFT,),
+            content,
+            (ContentStatus.DRAFT,),
             _("Only a draft can be submitted; this content is “%(state)s”."),
         )
         problems = _content_violations(content)
@@ -477,7 +478,8 @@ def content_approve(
         if content.organization_id != actor.organization_id:
             raise PermissionDeniedError(_("This content belongs to another organisation."))
         _transition_check(
-            content, (ContentStatus.IN_REVIEW,),
+            content,
+            (ContentStatus.IN_REVIEW,),
             _("Only content in review can be approved; this content is “%(state)s”."),
         )
         if actor.pk in _version_authors(content):
@@ -541,7 +543,8 @@ def content_reject(
         if content.organization_id != actor.organization_id:
             raise PermissionDeniedError(_("This content belongs to another organisation."))
         _transition_check(
-            content, (ContentStatus.IN_REVIEW,),
+            content,
+            (ContentStatus.IN_REVIEW,),
             _("Only content in review can be rejected; this content is “%(state)s”."),
         )
         if actor.pk in _version_authors(content):
@@ -591,7 +594,8 @@ def content_withdraw(
         if content.organization_id != actor.organization_id:
             raise PermissionDeniedError(_("This content belongs to another organisation."))
         _transition_check(
-            content, (ContentStatus.APPROVED,),
+            content,
+            (ContentStatus.APPROVED,),
             _("Only approved content can be withdrawn; this content is “%(state)s”."),
         )
         content.status = ContentStatus.WITHDRAWN
