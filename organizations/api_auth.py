@@ -1,0 +1,24 @@
+"""API authentication (kept apart from the API views: DRF imports it while loading its
+own settings, before any view module may be imported)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.request import Request
+
+
+class UserLanguageTokenAuthentication(TokenAuthentication):
+    """Token clients are authenticated after the middleware that applies the user's
+    language; answer them in it too, unless they ask for one with Accept-Language."""
+
+    def authenticate(self, request: Request) -> Any:
+        result = super().authenticate(request)
+        if result is not None and not request.META.get("HTTP_ACCEPT_LANGUAGE"):
+            language = getattr(result[0], "language", "")
+            if language:
+                translation.activate(language)
+                request._request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        return result
