@@ -37,9 +37,17 @@ def _english_outside_requests():
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _clean_cache(settings):
     # Redis (cache and lockout state) is shared by the whole run: start each test clean.
-    cache.clear()
+    # Only the cache's own keys: a FLUSHDB would also empty the broker queues, rate-limit
+    # windows and click streams that tests running in parallel are using.
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+        for key in client.scan_iter(f"{prefix}:*", count=1000):
+            client.delete(key)
+    else:
+        cache.clear()
     yield
 
 
