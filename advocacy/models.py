@@ -84,8 +84,6 @@ LIVE_STATUSES = (
     ShareStatus.OUTCOME_UNKNOWN,
     ShareStatus.AWAITING_CONFIRMATION,
 )
-# Counted as shared (by the API or confirmed by the employee).
-DONE_STATUSES = (ShareStatus.PUBLISHED,)
 
 
 class Share(models.Model):

@@ -468,38 +468,50 @@ def _version_authors(content: Content) -> set[int]:
     return ids
 
 
+def _lock_for_review(actor: User, content: Content, *, not_in_review: str, own: str) -> Content:
+    """Inside a transaction: the content locked, in review, of the reviewer's organisation,
+    and not written or edited by the reviewer."""
+    content = Content.objects.select_for_update().get(pk=content.pk)
+    if content.organization_id != actor.organization_id:
+        raise PermissionDeniedError(_("This content belongs to another organisation."))
+    _transition_check(content, (ContentStatus.IN_REVIEW,), not_in_review)
+    if actor.pk in _version_authors(content):
+        raise PermissionDeniedError(own)
+    return content
+
+
+def _review_record(actor: User, content: Content, decision: str, comment: str) -> None:
+    try:
+        with transaction.atomic():
+            Review.objects.create(
+                content=content,
+                version=content.version,
+                reviewer=actor,
+                decision=decision,
+                comment=comment,
+            )
+    except IntegrityError:
+        raise ConflictError(_("You have already reviewed this version.")) from None
+
+
 def content_approve(
     *, actor: User, content: Content, comment: str = "", request: HttpRequest | None = None
 ) -> Content:
     if not actor.can_review:
         raise PermissionDeniedError(_("Only reviewers can approve content."))
     with transaction.atomic():
-        content = Content.objects.select_for_update().get(pk=content.pk)
-        if content.organization_id != actor.organization_id:
-            raise PermissionDeniedError(_("This content belongs to another organisation."))
-        _transition_check(
+        content = _lock_for_review(
+            actor,
             content,
-            (ContentStatus.IN_REVIEW,),
-            _("Only content in review can be approved; this content is “%(state)s”."),
+            not_in_review=_("Only content in review can be approved; this content is “%(state)s”."),
+            own=_("You cannot approve content you wrote or edited."),
         )
-        if actor.pk in _version_authors(content):
-            raise PermissionDeniedError(_("You cannot approve content you wrote or edited."))
         problems = _content_violations(content)
         if problems:
             raise DomainError(
                 _("This content does not meet the rules."), field="captions", errors=problems
             )
-        try:
-            with transaction.atomic():
-                Review.objects.create(
-                    content=content,
-                    version=content.version,
-                    reviewer=actor,
-                    decision=ReviewDecision.APPROVE,
-                    comment=comment,
-                )
-        except IntegrityError:
-            raise ConflictError(_("You have already reviewed this version.")) from None
+        _review_record(actor, content, ReviewDecision.APPROVE, comment)
         approvals = Review.objects.filter(
             content=content, version=content.version, decision=ReviewDecision.APPROVE
         ).count()
@@ -539,27 +551,13 @@ def content_reject(
     if not comment.strip():
         raise DomainError(_("Say what must change."), field="comment")
     with transaction.atomic():
-        content = Content.objects.select_for_update().get(pk=content.pk)
-        if content.organization_id != actor.organization_id:
-            raise PermissionDeniedError(_("This content belongs to another organisation."))
-        _transition_check(
+        content = _lock_for_review(
+            actor,
             content,
-            (ContentStatus.IN_REVIEW,),
-            _("Only content in review can be rejected; this content is “%(state)s”."),
+            not_in_review=_("Only content in review can be rejected; this content is “%(state)s”."),
+            own=_("You cannot review content you wrote or edited."),
         )
-        if actor.pk in _version_authors(content):
-            raise PermissionDeniedError(_("You cannot review content you wrote or edited."))
-        try:
-            with transaction.atomic():
-                Review.objects.create(
-                    content=content,
-                    version=content.version,
-                    reviewer=actor,
-                    decision=ReviewDecision.REJECT,
-                    comment=comment,
-                )
-        except IntegrityError:
-            raise ConflictError(_("You have already reviewed this version.")) from None
+        _review_record(actor, content, ReviewDecision.REJECT, comment)
         content.status = ContentStatus.DRAFT
         content.save(update_fields=["status", "updated_at"])
         audit_record(
