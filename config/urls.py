@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from advocacy import api as advocacy_api
+from analytics import api_urls as analytics_api_urls
+from challenges import api_urls as challenges_api_urls
 from content import api as content_api
 from notifications.api import NotificationViewSet
 from organizations import api as org_api
@@ -33,6 +35,8 @@ api_v1 = [
     ),
     path("queue/", advocacy_api.QueueView.as_view(), name="api_queue"),
     path("sharing/pause/", advocacy_api.PauseView.as_view(), name="api_sharing_pause"),
+    *challenges_api_urls.urlpatterns,
+    *analytics_api_urls.urlpatterns,
     *router.urls,
 ]
 
