@@ -7,11 +7,7 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from organizations.navigation import nav_register
+        from analytics import dashboard_wiring, ingestion_wiring
 
-        nav_register(
-            url_name="dashboards",
-            label=_("Dashboards"),
-            order=80,
-            visible=lambda user: user.can_see_dashboards,
-        )
+        ingestion_wiring.connect()
+        dashboard_wiring.connect()

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from challenges.api import campaigns, points
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [*points.urlpatterns, *campaigns.urlpatterns]

@@ -7,17 +7,8 @@ class ChallengesConfig(AppConfig):
     verbose_name = _("Challenges and points")
 
     def ready(self) -> None:
-        from organizations.navigation import nav_register
+        from challenges import campaign_wiring, points_wiring
 
-        nav_register(
-            url_name="challenges",
-            label=_("Challenges"),
-            order=20,
-            visible=lambda user: True,
-        )
-        nav_register(
-            url_name="leaderboard",
-            label=_("Leaderboard"),
-            order=30,
-            visible=lambda user: True,
-        )
+        # Points first: the campaigns' demo and receivers build on the ledger.
+        points_wiring.connect()
+        campaign_wiring.connect()

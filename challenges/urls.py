@@ -1,8 +1,3 @@
-from django.urls import path
+from challenges import campaign_urls, points_urls
 
-from challenges import views
-
-urlpatterns = [
-    path("challenges/", views.challenges, name="challenges"),
-    path("leaderboard/", views.leaderboard, name="leaderboard"),
-]
+urlpatterns = [*points_urls.urlpatterns, *campaign_urls.urlpatterns]

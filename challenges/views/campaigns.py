@@ -8,8 +8,3 @@ from django.shortcuts import render
 @login_required
 def challenges(request: HttpRequest) -> HttpResponse:
     return render(request, "challenges/list.html")
-
-
-@login_required
-def leaderboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "challenges/leaderboard.html")

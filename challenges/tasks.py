@@ -1,0 +1,6 @@
+"""Celery tasks of the app: points tasks here, challenge and reward tasks in
+campaign_tasks (imported so that autodiscovery finds them)."""
+
+from __future__ import annotations
+
+from challenges.campaign_tasks import *  # noqa: F403
