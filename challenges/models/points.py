@@ -13,6 +13,7 @@ from content.models import Content
 from organizations.models import Organization
 
 __all__ = [
+    "SHARE_REASONS",
     "BadgeAward",
     "BadgeKind",
     "ClickSettleState",

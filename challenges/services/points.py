@@ -1,0 +1,383 @@
+"""The points ledger: award, reverse, spend and refund, each one entry with a unique source
+key, and the employee's Score moved with F() in the same transaction.
+
+After an award or a reversal the same transaction also settles what derives from the
+ledger: the share streak, the count and streak badges, and the level-up notification.
+Leaderboards in Redis are told after commit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import TruncWeek
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from challenges.models import (
+    SHARE_REASONS,
+    PointEntry,
+    PointReason,
+    Score,
+    ScoringEvent,
+    ScoringRule,
+)
+from organizations.errors import ConflictError
+from organizations.models import User
+
+# What an event pays when the organisation has no rule of its own.
+DEFAULT_POINTS: dict[str, int] = {
+    ScoringEvent.SHARE_PUBLISHED: 10,
+    ScoringEvent.SHARE_LINK_CONFIRMED: 8,
+    ScoringEvent.CLICK: 1,
+    ScoringEvent.SUGGESTION_ACCEPTED: 15,
+    ScoringEvent.CHARTER_ACCEPTED: 5,
+    ScoringEvent.CHALLENGE_COMPLETED: 20,
+}
+DEFAULT_CLICK_CAP_PER_SHARE_AND_DAY = 20
+
+
+class NotEnoughPoints(ConflictError):
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message or str(gettext_lazy("You do not have enough points for this.")),
+            field="points",
+        )
+
+
+# --- scoring rules ----------------------------------------------------------------------
+
+
+def scoring_rule(*, organization_id: int, event: str) -> ScoringRule:
+    """The organisation's rule for an event, or an unsaved one holding the default."""
+    if event not in ScoringEvent.values:
+        raise ValueError(f"Unknown scoring event {event!r}")
+    rule = ScoringRule.objects.filter(organization_id=organization_id, event=event).first()
+    if rule is None:
+        rule = ScoringRule(
+            organization_id=organization_id,
+            event=event,
+            points=DEFAULT_POINTS[event],
+            daily_cap_per_share=(
+                DEFAULT_CLICK_CAP_PER_SHARE_AND_DAY if event == ScoringEvent.CLICK else None
+            ),
+            is_active=True,
+        )
+    return rule
+
+
+def scoring_points(*, organization_id: int, event: str) -> int:
+    """What the event pays in this organisation: its rule, else the default; 0 if off."""
+    rule = scoring_rule(organization_id=organization_id, event=event)
+    return rule.points if rule.is_active else 0
+
+
+# --- the ledger -------------------------------------------------------------------------
+
+
+def _score_move(
+    *, user_id: int, organization_id: int, lifetime: int, spendable: int, shares: int, clicks: int
+) -> None:
+    changes = {
+        "lifetime_points": F("lifetime_points") + lifetime,
+        "spendable_points": F("spendable_points") + spendable,
+        "share_count": F("share_count") + shares,
+        "click_count": F("click_count") + clicks,
+        "updated_at": timezone.now(),
+    }
+    if Score.objects.filter(user_id=user_id).update(**changes):
+        return
+    # First entry of this employee: create the row (a concurrent first entry may win the
+    # race, hence ignore_conflicts) and move it.
+    Score.objects.bulk_create(
+        [Score(user_id=user_id, organization_id=organization_id)], ignore_conflicts=True
+    )
+    Score.objects.filter(user_id=user_id).update(**changes)
+
+
+def _counts_of(reason: str) -> tuple[int, int]:
+    return (1 if reason in SHARE_REASONS else 0, 1 if reason == PointReason.CLICK else 0)
+
+
+def points_award(
+    *,
+    user: User,
+    reason: str,
+    points: int,
+    source_key: str,
+    occurred_at: datetime,
+    share=None,  # advocacy.models.Share | None
+    content=None,  # content.models.Content | None
+    note: str = "",
+) -> PointEntry | None:
+    """Pay `points` (lifetime and spendable) once per `source_key`; None when the key was
+    paid before (or there is nothing to pay)."""
+    if points < 0:
+        raise ValueError("An award cannot be negative; reverse the entry instead")
+    if points == 0 or user.organization_id is None:
+        return None
+    shares, clicks = _counts_of(reason)
+    with transaction.atomic():
+        try:
+            # The unique source key is the idempotency: a concurrent duplicate waits on the
+            # index until this commits, then fails here.
+            with transaction.atomic():
+                entry = PointEntry.objects.create(
+                    organization_id=user.organization_id,
+                    user=user,
+                    reason=reason,
+                    points=points,
+                    spendable_delta=points,
+                    source_key=source_key[:150],
+                    share=share,
+                    content=content,
+                    note=note[:300],
+                    occurred_at=occurred_at,
+                )
+        except IntegrityError:
+            return None
+        _score_move(
+            user_id=user.pk,
+            organization_id=user.organization_id,
+            lifetime=points,
+            spendable=points,
+            shares=shares,
+            clicks=clicks,
+        )
+        _after_ledger_change(user=user, entry=entry)
+    return entry
+
+
+def points_reverse(
+    *,
+    source_key: str,
+    reversal_key: str,
+    note: str = "",
+    reason: str = PointReason.REVERSAL,
+) -> PointEntry | None:
+    """Cancel an entry with a new negative one, once; None when the entry does not exist
+    or was reversed before. Spendable points already spent are not clawed back below zero."""
+    original = PointEntry.objects.select_related("user").filter(source_key=source_key).first()
+    if original is None or original.reversal_of_id is not None:
+        return None
+    user = original.user
+    with transaction.atomic():
+        score = Score.objects.select_for_update().filter(user_id=user.pk).first()
+        balance = score.spendable_points if score else 0
+        spendable = -min(max(original.spendable_delta, 0), balance)
+        try:
+            with transaction.atomic():
+                entry = PointEntry.objects.create(
+                    organization_id=original.organization_id,
+                    user=user,
+                    reason=reason,
+                    points=-original.points,
+                    spendable_delta=spendable,
+                    source_key=reversal_key[:150],
+                    reversal_of=original,
+                    share_id=original.share_id,
+                    content_id=original.content_id,
+                    note=note[:300],
+                    occurred_at=original.occurred_at,
+                )
+        except IntegrityError:
+            return None
+        shares, clicks = _counts_of(original.reason)
+        _score_move(
+            user_id=user.pk,
+            organization_id=original.organization_id,
+            lifetime=-original.points,
+            spendable=spendable,
+            shares=-shares,
+            clicks=-clicks,
+        )
+        _after_ledger_change(user=user, entry=entry, original_reason=original.reason)
+    return entry
+
+
+def points_spend(*, user: User, points: int, source_key: str, note: str = "") -> PointEntry:
+    """Take `points` from the spendable balance only (a redemption). Idempotent on the key:
+    a repeat returns the first entry. Raises NotEnoughPoints when the balance is short."""
+    if points <= 0:
+        raise ValueError("Spend a positive number of points")
+    assert user.organization_id is not None
+    existing = PointEntry.objects.filter(source_key=source_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            entry = PointEntry.objects.create(
+                organization_id=user.organization_id,
+                user=user,
+                reason=PointReason.REDEMPTION,
+                points=0,
+                spendable_delta=-points,
+                source_key=source_key[:150],
+                note=note[:300],
+                occurred_at=timezone.now(),
+            )
+            # A conditional UPDATE: two spends racing for the last points cannot both pass.
+            moved = Score.objects.filter(user_id=user.pk, spendable_points__gte=points).update(
+                spendable_points=F("spendable_points") - points, updated_at=timezone.now()
+            )
+            if not moved:
+                raise NotEnoughPoints()
+    except IntegrityError:
+        return PointEntry.objects.get(source_key=source_key)
+    return entry
+
+
+def points_refund(*, user: User, points: int, source_key: str, note: str = "") -> PointEntry | None:
+    """Give back spendable points (a refused redemption), once per key."""
+    if points <= 0:
+        raise ValueError("Refund a positive number of points")
+    assert user.organization_id is not None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                entry = PointEntry.objects.create(
+                    organization_id=user.organization_id,
+                    user=user,
+                    reason=PointReason.REFUND,
+                    points=0,
+                    spendable_delta=points,
+                    source_key=source_key[:150],
+                    note=note[:300],
+                    occurred_at=timezone.now(),
+                )
+        except IntegrityError:
+            return None
+        _score_move(
+            user_id=user.pk,
+            organization_id=user.organization_id,
+            lifetime=0,
+            spendable=points,
+            shares=0,
+            clicks=0,
+        )
+    return entry
+
+
+def points_hide_from_rankings(*, user: User, hidden: bool) -> Score:
+    """The employee's privacy choice: out of every public ranking (they still see their
+    own rank)."""
+    assert user.organization_id is not None
+    Score.objects.bulk_create(
+        [Score(user_id=user.pk, organization_id=user.organization_id)], ignore_conflicts=True
+    )
+    Score.objects.filter(user_id=user.pk).update(
+        hidden_from_rankings=hidden, updated_at=timezone.now()
+    )
+    return Score.objects.get(user_id=user.pk)
+
+
+# --- what derives from the ledger -------------------------------------------------------
+
+
+def week_of(moment: datetime, zone: ZoneInfo) -> date:
+    """Monday of the moment's week in the organisation's time zone."""
+    local = moment.astimezone(zone).date()
+    return local - timedelta(days=local.weekday())
+
+
+def streak_from_weeks(weeks: list[date]) -> tuple[int, int, date | None]:
+    """(run ending at the latest week, longest run, latest week) of a list of Mondays."""
+    ordered = sorted(set(weeks))
+    if not ordered:
+        return 0, 0, None
+    longest = run = 1
+    for previous, current in pairwise(ordered):
+        run = run + 1 if current - previous == timedelta(days=7) else 1
+        longest = max(longest, run)
+    return run, longest, ordered[-1]
+
+
+def streak_current(score: Score | None, *, today_week: date) -> int:
+    """The streak still alive: the last shared week is this week or last week."""
+    if score is None or score.streak_week is None:
+        return 0
+    if score.streak_week >= today_week - timedelta(days=7):
+        return score.current_streak_weeks
+    return 0
+
+
+def _streak_update(*, user: User, zone: ZoneInfo) -> int:
+    rows = (
+        PointEntry.objects.filter(
+            user_id=user.pk, reason__in=SHARE_REASONS, reversed_by__isnull=True
+        )
+        .annotate(week=TruncWeek("occurred_at", tzinfo=zone))
+        .values_list("week", flat=True)
+        .distinct()
+    )
+    weeks = [week.date() if isinstance(week, datetime) else week for week in rows]
+    current, longest, latest = streak_from_weeks(weeks)
+    Score.objects.filter(user_id=user.pk).update(
+        current_streak_weeks=current, longest_streak_weeks=longest, streak_week=latest
+    )
+    return current
+
+
+def _after_ledger_change(
+    *, user: User, entry: PointEntry, original_reason: str | None = None
+) -> None:
+    from challenges.services.badges import badges_check
+    from challenges.services.leaderboards import leaderboard_entry_recorded
+    from challenges.services.levels import level_progress, levels_for
+
+    reason = original_reason or entry.reason
+    organization = user.organization
+    assert organization is not None
+    zone = ZoneInfo(organization.time_zone)
+    streak = None
+    if reason in SHARE_REASONS:
+        streak = _streak_update(user=user, zone=zone)
+    lifetime, share_count, click_count, notified = Score.objects.filter(
+        user_id=user.pk
+    ).values_list("lifetime_points", "share_count", "click_count", "level_threshold")[0]
+    if entry.points > 0 and (reason in SHARE_REASONS or reason == PointReason.CLICK):
+        badges_check(
+            user=user,
+            share_count=share_count,
+            click_count=click_count,
+            streak_weeks=streak or 0,
+            at=entry.occurred_at,
+        )
+    if entry.points > 0:
+        current = level_progress(levels_for(organization.pk), lifetime).current
+        if current is not None and current.threshold > notified:
+            _level_up(
+                user=user, level_name=(current.name_en, current.name_fr), to=current.threshold
+            )
+    if entry.points:
+        transaction.on_commit(
+            lambda: leaderboard_entry_recorded(
+                organization_id=entry.organization_id,
+                user_id=entry.user_id,
+                points=entry.points,
+                occurred_at=entry.occurred_at,
+                time_zone=organization.time_zone,
+            )
+        )
+
+
+def _level_up(*, user: User, level_name: tuple[str, str], to: int) -> None:
+    from notifications.services import notification_create
+
+    # Conditional: of two awards crossing the same threshold, one announces it.
+    if not Score.objects.filter(user_id=user.pk, level_threshold__lt=to).update(level_threshold=to):
+        return
+    with translation.override(user.language):
+        name = level_name[1] if user.language == "fr" else level_name[0]
+        notification_create(
+            recipient=user,
+            kind="challenges.level_up",
+            title=_("You reached a new level: %(level)s") % {"level": name},
+            body=_("Keep sharing to reach the next one."),
+            url=reverse("profile"),
+        )
