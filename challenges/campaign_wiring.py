@@ -7,6 +7,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 def connect() -> None:
+    from challenges.demo_campaigns import seed_demo_campaigns
+    from challenges.services.campaigns import KIND_LAUNCHED, KIND_RESULTS
+    from challenges.services.rewards import KIND_DECIDED, KIND_REQUESTED
+    from notifications.kinds import kind_register
     from organizations.navigation import nav_register
+    from organizations.signals import demo_seeded
 
     nav_register(url_name="challenges", label=_("Challenges"), order=20)
+    nav_register(url_name="rewards", label=_("Rewards"), order=35)
+    kind_register(KIND_LAUNCHED, _("A challenge I can join starts"))
+    kind_register(KIND_RESULTS, _("The results of a challenge I joined are out"))
+    kind_register(KIND_DECIDED, _("My reward request is fulfilled or refused"))
+    kind_register(
+        KIND_REQUESTED, _("Someone asks for a reward (administrators)"), email_default=False
+    )
+    # Connected after the points demo: the active challenge's points come from its ledger.
+    demo_seeded.connect(seed_demo_campaigns, dispatch_uid="campaigns-demo")

@@ -400,6 +400,11 @@ SPECTACULAR_SETTINGS = {
         "NetworkEnum": "content.models.Network.choices",
         "ShareStatusEnum": "advocacy.models.ShareStatus.choices",
         "ShareStatusFilterEnum": ["", "waiting", "scheduled", "published", "failed", "closed"],
+        # challenges (campaigns)
+        "ChallengeStatusEnum": "challenges.models.campaigns.ChallengeStatus.choices",
+        "ChallengeModeEnum": "challenges.models.campaigns.ChallengeMode.choices",
+        "ShareModeEnum": "advocacy.models.ShareMode.choices",
+        "RedemptionStatusEnum": "challenges.models.rewards.RedemptionStatus.choices",
     },
 }
 

@@ -1,0 +1,472 @@
+"""Challenges: create and edit (editors), launch or schedule, cancel; the state machine
+draft → scheduled → active → ended moved by conditional UPDATEs (the beat task and page
+reads both call it, so two runners never both launch or end one challenge); results
+frozen once at the end, with the bonus points, badges and announcements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from challenges import campaign_metrics as metrics
+from challenges.models import (
+    BadgeKind,
+    Challenge,
+    ChallengeMetric,
+    ChallengeMode,
+    ChallengeResult,
+    ChallengeStatus,
+    PointReason,
+    Score,
+    ScoringEvent,
+)
+from challenges.services.badges import badge_award
+from challenges.services.points import points_award, scoring_points
+from content.models import Content, Network, Topic
+from notifications.services import notification_create
+from organizations.audit import audit_record
+from organizations.errors import ConflictError, DomainError, PermissionDeniedError
+from organizations.images import validate_image
+from organizations.models import Team, User
+
+KIND_LAUNCHED = "challenges.launched"
+KIND_RESULTS = "challenges.results"
+MAX_WINNERS = 100
+
+
+@dataclass
+class ChallengeInput:
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    why_it_matters: str = ""
+    audience_teams: list[Team] = field(default_factory=list)
+    mode: str = ChallengeMode.INDIVIDUAL
+    metric: str = ChallengeMetric.SHARES
+    contents: list[Content] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+    hashtag: str = ""
+    network: str = ""
+    goal: int | None = None
+    winners_count: int = 0
+    prize: str = ""
+    bonus_points: int = 0
+    banner: UploadedFile | None = None
+    remove_banner: bool = False
+
+
+def _require_editor(actor: User) -> None:
+    if not actor.can_edit_content or actor.organization_id is None:
+        raise PermissionDeniedError(_("Only editors and administrators manage challenges."))
+
+
+def _clean(data: ChallengeInput, actor: User) -> None:
+    data.title = data.title.strip()
+    if not data.title:
+        raise DomainError(_("Give the challenge a title."), field="title")
+    if data.ends_at <= data.starts_at:
+        raise DomainError(_("The end must come after the start."), field="ends_at")
+    if data.mode not in ChallengeMode.values:
+        raise DomainError(_("Choose individual or team mode."), field="mode")
+    if data.metric not in ChallengeMetric.values:
+        raise DomainError(_("Choose what the challenge counts."), field="metric")
+    if data.network and data.network not in Network.values:
+        raise DomainError(_("Unknown network."), field="network")
+    if data.goal is not None and data.goal <= 0:
+        raise DomainError(_("The goal must be at least 1."), field="goal")
+    if not 0 <= data.winners_count <= MAX_WINNERS:
+        raise DomainError(
+            _("The number of winners must be between 0 and %(n)s.") % {"n": MAX_WINNERS},
+            field="winners_count",
+        )
+    if data.goal is None and data.winners_count == 0:
+        raise DomainError(_("Set a goal to reach, a number of winners, or both."), field="goal")
+    if data.bonus_points < 0:
+        raise DomainError(_("Bonus points cannot be negative."), field="bonus_points")
+    org = actor.organization_id
+    for name, objects in (
+        ("audience_teams", data.audience_teams),
+        ("contents", data.contents),
+        ("topics", data.topics),
+    ):
+        if any(item.organization_id != org for item in objects):
+            raise DomainError(_("A chosen item belongs to another organisation."), field=name)
+    raw_tag = data.hashtag.strip()
+    data.hashtag = metrics.normalise_hashtag(raw_tag)
+    if raw_tag and (not data.hashtag or " " in data.hashtag):
+        raise DomainError(_("Give one hashtag, without spaces."), field="hashtag")
+    if data.banner is not None:
+        try:
+            validate_image(data.banner)
+        except ValidationError as error:
+            raise DomainError(error.messages[0], field="banner") from error
+
+
+def _apply(challenge: Challenge, data: ChallengeInput) -> None:
+    for name in (
+        "title",
+        "why_it_matters",
+        "starts_at",
+        "ends_at",
+        "mode",
+        "metric",
+        "hashtag",
+        "network",
+        "goal",
+        "winners_count",
+        "prize",
+        "bonus_points",
+    ):
+        setattr(challenge, name, getattr(data, name))
+    if data.remove_banner and challenge.banner:
+        challenge.banner = ""
+    if data.banner is not None:
+        challenge.banner.save(data.banner.name or "banner", data.banner, save=False)
+
+
+def _save_relations(challenge: Challenge, data: ChallengeInput) -> None:
+    challenge.audience_teams.set(data.audience_teams)
+    challenge.contents.set(data.contents)
+    challenge.topics.set(data.topics)
+
+
+def challenge_create(
+    *, actor: User, data: ChallengeInput, request: HttpRequest | None = None
+) -> Challenge:
+    _require_editor(actor)
+    _clean(data, actor)
+    with transaction.atomic():
+        challenge = Challenge(organization_id=actor.organization_id, created_by=actor)
+        _apply(challenge, data)
+        challenge.save()
+        _save_relations(challenge, data)
+        audit_record(
+            action="challenge.created",
+            organization=actor.organization,
+            actor=actor,
+            target=challenge,
+            request=request,
+        )
+    return challenge
+
+
+def challenge_update(
+    *, actor: User, challenge: Challenge, data: ChallengeInput, request: HttpRequest | None = None
+) -> Challenge:
+    _require_editor(actor)
+    _clean(data, actor)
+    with transaction.atomic():
+        locked = Challenge.objects.select_for_update().get(pk=challenge.pk)
+        if locked.organization_id != actor.organization_id:
+            raise PermissionDeniedError(_("This challenge belongs to another organisation."))
+        if not locked.is_editable:
+            raise ConflictError(_("A challenge can be edited only before it starts."))
+        if locked.status == ChallengeStatus.SCHEDULED and data.ends_at <= timezone.now():
+            raise DomainError(_("The end must be in the future."), field="ends_at")
+        _apply(locked, data)
+        locked.save()
+        _save_relations(locked, data)
+        audit_record(
+            action="challenge.updated",
+            organization=actor.organization,
+            actor=actor,
+            target=locked,
+            request=request,
+        )
+    return locked
+
+
+def challenge_launch(
+    *, actor: User, challenge: Challenge, request: HttpRequest | None = None
+) -> Challenge:
+    """Publish a draft: it starts now if its start has come, else it is scheduled."""
+    _require_editor(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Challenge.objects.select_for_update().get(pk=challenge.pk)
+        if locked.organization_id != actor.organization_id:
+            raise PermissionDeniedError(_("This challenge belongs to another organisation."))
+        if locked.status != ChallengeStatus.DRAFT:
+            raise ConflictError(_("Only a draft can be launched."))
+        if locked.ends_at <= now:
+            raise DomainError(
+                _("This challenge would already be over: move its end."), field="ends_at"
+            )
+        Challenge.objects.filter(pk=locked.pk).update(status=ChallengeStatus.SCHEDULED)
+        audit_record(
+            action="challenge.launched",
+            organization=actor.organization,
+            actor=actor,
+            target=locked,
+            request=request,
+        )
+    if locked.starts_at <= now:
+        challenge_start(challenge_id=locked.pk, now=now)
+    locked.refresh_from_db()
+    return locked
+
+
+def challenge_cancel(
+    *, actor: User, challenge: Challenge, request: HttpRequest | None = None
+) -> Challenge:
+    """Stop a challenge that has not ended: no results, no bonus."""
+    _require_editor(actor)
+    with transaction.atomic():
+        updated = Challenge.objects.filter(
+            pk=challenge.pk,
+            organization_id=actor.organization_id,
+            status__in=(ChallengeStatus.DRAFT, ChallengeStatus.SCHEDULED, ChallengeStatus.ACTIVE),
+        ).update(status=ChallengeStatus.CANCELLED, cancelled_at=timezone.now())
+        if not updated:
+            raise ConflictError(_("This challenge has already ended or was cancelled."))
+        audit_record(
+            action="challenge.cancelled",
+            organization=actor.organization,
+            actor=actor,
+            target=challenge,
+            request=request,
+        )
+    challenge.refresh_from_db()
+    return challenge
+
+
+# --- the state machine ---------------------------------------------------------------------
+
+
+def challenges_advance(
+    *, now: datetime | None = None, organization_id: int | None = None
+) -> tuple[int, int]:
+    """Start every scheduled challenge whose start has come and end every active one
+    whose end has passed: (started, ended). Safe to run anywhere, any number of times."""
+    now = now or timezone.now()
+    due = Challenge.objects.filter(
+        Q(status__in=(ChallengeStatus.SCHEDULED, ChallengeStatus.ACTIVE), ends_at__lte=now)
+        | Q(status=ChallengeStatus.SCHEDULED, starts_at__lte=now)
+    )
+    if organization_id is not None:
+        due = due.filter(organization_id=organization_id)
+    started = ended = 0
+    for pk, status in due.values_list("pk", "status"):
+        if status == ChallengeStatus.SCHEDULED:
+            started += challenge_start(challenge_id=pk, now=now)
+        ended += challenge_end(challenge_id=pk, now=now)
+    return started, ended
+
+
+def challenge_start(*, challenge_id: int, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Zero rows: another runner started it (or it was cancelled) first.
+        updated = Challenge.objects.filter(
+            pk=challenge_id, status=ChallengeStatus.SCHEDULED, starts_at__lte=now
+        ).update(status=ChallengeStatus.ACTIVE, launched_at=now)
+        if not updated:
+            return False
+        challenge = _loaded(challenge_id)
+        if challenge.ends_at > now:
+            _announce_launch(challenge)
+    return True
+
+
+def challenge_end(*, challenge_id: int, now: datetime | None = None) -> bool:
+    """End a challenge whose end has passed and freeze its results, once: the conditional
+    UPDATE and the results share one transaction, so a second runner finds it ended."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        updated = Challenge.objects.filter(
+            pk=challenge_id, status=ChallengeStatus.ACTIVE, ends_at__lte=now
+        ).update(status=ChallengeStatus.ENDED, ended_at=now, results_frozen_at=now)
+        if not updated:
+            return False
+        challenge = _loaded(challenge_id)
+        participants = metrics.participants_of(challenge)
+        results = _freeze(challenge, participants)
+        _pay_and_announce(challenge, results, participants)
+    return True
+
+
+def _loaded(challenge_id: int) -> Challenge:
+    return (
+        Challenge.objects.select_related("organization")
+        .prefetch_related("audience_teams", "contents", "topics")
+        .get(pk=challenge_id)
+    )
+
+
+def _hidden_ids(organization_id: int) -> set[int]:
+    return set(
+        Score.objects.filter(
+            organization_id=organization_id, hidden_from_rankings=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _freeze(challenge: Challenge, participants: metrics.Participants) -> list[ChallengeResult]:
+    scope = metrics.scope_content_ids([challenge])[challenge.pk]
+    values = {
+        user_id: value
+        for user_id, value in metrics.values_by_user(challenge, scope).items()
+        if user_id in participants.user_ids
+    }
+    goal = Decimal(challenge.goal) if challenge.goal else None
+    results: list[ChallengeResult] = []
+    if challenge.mode == ChallengeMode.TEAM:
+        teams = metrics.team_values(values, participants)
+        for standing in metrics.standings({t: v for t, (v, _n) in teams.items()}):
+            results.append(
+                ChallengeResult(
+                    challenge=challenge,
+                    team_id=standing.key,
+                    value=standing.value,
+                    members=teams[standing.key][1],
+                    rank=standing.rank,
+                    is_winner=standing.value > 0 and standing.rank <= challenge.winners_count,
+                    goal_reached=goal is not None and standing.value >= goal,
+                )
+            )
+    else:
+        hidden = _hidden_ids(challenge.organization_id)
+        public = {u: Decimal(v) for u, v in values.items() if v > 0 and u not in hidden}
+        ranked = list(public.values())
+        for standing in metrics.standings(public):
+            results.append(
+                ChallengeResult(
+                    challenge=challenge,
+                    user_id=standing.key,
+                    value=standing.value,
+                    rank=standing.rank,
+                    is_winner=standing.rank <= challenge.winners_count,
+                    goal_reached=goal is not None and standing.value >= goal,
+                )
+            )
+        # Hidden people are ranked where they would stand, but winners are announced in
+        # public, so they can complete the goal and not take a winner's place.
+        for user_id in hidden:
+            value = Decimal(values.get(user_id, 0))
+            if value > 0:
+                results.append(
+                    ChallengeResult(
+                        challenge=challenge,
+                        user_id=user_id,
+                        value=value,
+                        rank=metrics.rank_of(value, ranked),
+                        goal_reached=goal is not None and value >= goal,
+                        hidden=True,
+                    )
+                )
+    ChallengeResult.objects.bulk_create(results)
+    return results
+
+
+def _pay_and_announce(
+    challenge: Challenge, results: list[ChallengeResult], participants: metrics.Participants
+) -> None:
+    """Bonus to winners (or, with a goal and no ranking, to whoever reached the goal), the
+    organisation's "challenge completed" points for reaching the goal, the winner badge.
+    Every payment has its own source key, so it is made once whatever happens."""
+    members = participants.members_of
+    winners: set[int] = set()
+    completed: set[int] = set()
+    for result in results:
+        people = members.get(result.team_id, set()) if result.team_id else {result.user_id}
+        if result.is_winner:
+            winners |= people
+        if result.goal_reached:
+            completed |= people
+    bonus_to = winners if challenge.winners_count else completed
+    paid_at = challenge.ends_at
+    prefix = metrics.bonus_key_prefix(challenge.pk)
+    completion = scoring_points(
+        organization_id=challenge.organization_id, event=ScoringEvent.CHALLENGE_COMPLETED
+    )
+    people = {
+        user.pk: user
+        for user in User.objects.filter(pk__in=winners | completed | participants.user_ids)
+    }
+    for user_id in sorted(bonus_to):
+        points_award(
+            user=people[user_id],
+            reason=PointReason.CHALLENGE_BONUS,
+            points=challenge.bonus_points,
+            source_key=f"{prefix}bonus:{user_id}",
+            occurred_at=paid_at,
+            note=challenge.title,
+        )
+    for user_id in sorted(completed):
+        points_award(
+            user=people[user_id],
+            reason=PointReason.CHALLENGE_COMPLETED,
+            points=completion,
+            source_key=f"{prefix}completed:{user_id}",
+            occurred_at=paid_at,
+            note=challenge.title,
+        )
+    for user_id in sorted(winners):
+        badge_award(
+            user=people[user_id],
+            badge=BadgeKind.CHALLENGE_WINNER,
+            key=f"challenge_winner:{challenge.pk}:{user_id}",
+            awarded_at=paid_at,
+        )
+    url = reverse("challenge_detail", args=[challenge.pk])
+    for user in people.values():
+        with translation.override(user.language):
+            if user.pk in winners:
+                title = _("You won the challenge “%(title)s”!") % {"title": challenge.title}
+                body = challenge.prize
+            elif user.pk in completed:
+                title = _("You completed the challenge “%(title)s”") % {"title": challenge.title}
+                body = ""
+            else:
+                title = _("The results of “%(title)s” are out") % {"title": challenge.title}
+                body = ""
+            notification_create(recipient=user, kind=KIND_RESULTS, title=title, body=body, url=url)
+
+
+def _announce_launch(challenge: Challenge) -> None:
+    participants = metrics.participants_of(challenge)
+    url = reverse("challenge_detail", args=[challenge.pk])
+    for user in User.objects.filter(pk__in=participants.user_ids):
+        with translation.override(user.language):
+            notification_create(
+                recipient=user,
+                kind=KIND_LAUNCHED,
+                title=_("New challenge: %(title)s") % {"title": challenge.title},
+                body=challenge.why_it_matters[:500],
+                url=url,
+            )
+
+
+def challenge_input_from(challenge: Challenge, **changes: Any) -> ChallengeInput:
+    """The challenge's current values as an input, with some changed (API partial updates)."""
+    data = ChallengeInput(
+        title=challenge.title,
+        starts_at=challenge.starts_at,
+        ends_at=challenge.ends_at,
+        why_it_matters=challenge.why_it_matters,
+        audience_teams=list(challenge.audience_teams.all()),
+        mode=challenge.mode,
+        metric=challenge.metric,
+        contents=list(challenge.contents.all()),
+        topics=list(challenge.topics.all()),
+        hashtag=challenge.hashtag,
+        network=challenge.network,
+        goal=challenge.goal,
+        winners_count=challenge.winners_count,
+        prize=challenge.prize,
+        bonus_points=challenge.bonus_points,
+    )
+    for name, value in changes.items():
+        setattr(data, name, value)
+    return data
