@@ -7,6 +7,30 @@ from django.utils.translation import gettext_lazy as _
 
 
 def connect() -> None:
+    from advocacy.signals import activity_recorded
+    from challenges import (
+        points_admin,  # noqa: F401  (registers the Django admin pages)
+        receivers,
+    )
+    from challenges.demo_points import seed_demo_points
+    from challenges.points_selectors import profile_points_context
+    from content.signals import charter_accepted, suggestion_accepted
+    from notifications.kinds import kind_register
     from organizations.navigation import nav_register
+    from organizations.profile_sections import profile_section_register
+    from organizations.signals import demo_seeded
 
     nav_register(url_name="leaderboard", label=_("Leaderboard"), order=30)
+    kind_register("challenges.level_up", _("I reach a new level"), email_default=False)
+    kind_register("challenges.badge", _("I earn a badge"), email_default=False)
+    activity_recorded.connect(receivers.on_activity_recorded, dispatch_uid="points-activity")
+    suggestion_accepted.connect(receivers.on_suggestion_accepted, dispatch_uid="points-suggestion")
+    charter_accepted.connect(receivers.on_charter_accepted, dispatch_uid="points-charter")
+    profile_section_register(
+        key="points",
+        template_name="challenges/profile_points.html",
+        context=profile_points_context,
+        order=10,
+    )
+    # After advocacy's demo (its shares, clicks and activity), before the campaigns' demo.
+    demo_seeded.connect(seed_demo_points, dispatch_uid="points-demo")
