@@ -113,11 +113,10 @@ def points_admin(request: MemberRequest) -> HttpResponse:
     initial = [
         {"threshold": lv.threshold, "name_en": lv.name_en, "name_fr": lv.name_fr} for lv in levels
     ]
-    level_forms = LevelFormSet(
-        request.POST if request.POST.get("section") == "levels" else None,
-        initial=initial,
-        prefix="levels",
-    )
+    posted = request.POST if request.POST.get("section") == "levels" else None
+    # Bound, the rows are what was posted: initial values would make the blank extra rows
+    # look changed, and so required.
+    level_forms = LevelFormSet(posted, initial=None if posted else initial, prefix="levels")
     if request.method == "POST":
         try:
             if request.POST.get("section") == "rules" and rules_form.is_valid():
