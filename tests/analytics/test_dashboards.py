@@ -1,0 +1,198 @@
+"""Dashboard pages: the numbers on screen, the period picker and htmx updates, bad
+parameters, empty states, the content, challenge, what-works and report pages, the
+earned-media settings, and bounded query counts."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from analytics.models import AnalyticsSettings
+from organizations.models import AuditLogEntry
+from tests.analytics.dashboards_data import NOW, TODAY, build_world, rollup
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    with time_machine.travel(NOW, tick=False):
+        yield build_world()
+
+
+def card_value(html: str, key: str) -> str:
+    match = re.search(rf'data-card="{key}".*?data-value>(.*?)</span>', html, re.S)
+    assert match, key
+    return re.sub(r"\s+", " ", match.group(1)).strip()
+
+
+def test_the_dashboard_shows_the_cards_tables_and_chart_data(world):
+    # LinkedIn gave no engagement for these shares: the page says clicks are the measure.
+    rollup(world.employee, world.content, TODAY, shares=2, clicks=14, emv="21.00")
+    rollup(world.seller, world.other_content, TODAY - timedelta(days=40), shares=1, clicks=5)
+    response = client_for(world.manager).get(reverse("dashboards"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert card_value(html, "shares") == "2"
+    assert card_value(html, "clicks") == "14"
+    # Previous 30 days: 1 share, 5 clicks.
+    assert "+100.0 %" in html and "+180.0 %" in html
+    assert 'id="trend-data"' in html and "We are hiring" in html and "Nora North" in html
+    assert "EMV = CPM × impressions / 1000 + CPC × clicks" in html
+    assert "LinkedIn personal posts give no numbers without partner access" in html
+    assert 'data-segment="regulars"' in html
+    assert "vendor/chartjs/chart.umd.min.js" in html
+
+
+def test_the_period_picker_changes_the_numbers_and_htmx_gets_only_the_body(world):
+    rollup(world.employee, world.content, TODAY - timedelta(days=20), shares=3, clicks=9)
+    client = client_for(world.admin)
+    month = client.get(reverse("dashboards"), {"period": "30d"}).content.decode()
+    week = client.get(
+        reverse("dashboards"), {"period": "7d"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert card_value(month, "clicks") == "9"
+    assert card_value(week, "clicks") == "0"
+    assert week.lstrip().startswith('<div id="dashboard-body"') and "<html" not in week
+    custom = client.get(
+        reverse("dashboards"),
+        {"period": "custom", "start": "2026-02-26", "end": "2026-02-26"},
+    ).content.decode()
+    assert card_value(custom, "clicks") == "9"
+    assert "Week of" not in custom
+
+
+def test_bad_parameters_are_explained_not_a_server_error(world):
+    client = client_for(world.admin)
+    for params, message in [
+        ({"period": "custom", "start": "2026-03-10", "end": "2026-03-01"}, "comes before"),
+        ({"period": "custom", "start": "bad"}, "Enter a valid date"),
+        ({"period": "forever"}, "Select a valid choice"),
+        ({"period": "custom", "start": "2020-01-01", "end": "2026-03-01"}, "at most 366"),
+        ({"team": "abc"}, "Enter a whole number"),
+    ]:
+        response = client.get(reverse("dashboards"), params)
+        assert response.status_code == 200, params
+        assert message in response.content.decode(), params
+
+
+def test_an_empty_organisation_gets_an_empty_state(world):
+    html = client_for(world.admin).get(reverse("dashboards")).content.decode()
+    assert "No activity in this period" in html
+
+
+def test_a_manager_without_teams_is_told_why_the_page_is_empty(world):
+    world.sales.managers.clear()
+    html = client_for(world.manager).get(reverse("dashboards")).content.decode()
+    assert "You do not manage any team yet" in html
+
+
+def test_the_dashboard_query_count_does_not_grow_with_the_data(
+    world, django_assert_max_num_queries
+):
+    client = client_for(world.admin)
+    client.get(reverse("dashboards"))  # session and caches warmed
+    for day in range(30):
+        for person in (world.employee, world.seller, world.marketer, world.both):
+            rollup(person, world.content, TODAY - timedelta(days=day), shares=1, clicks=day)
+    with django_assert_max_num_queries(22):
+        response = client.get(reverse("dashboards"), {"period": "90d"})
+    assert response.status_code == 200
+
+
+def test_content_page_shows_who_shared_it_within_the_scope(world):
+    rollup(world.employee, world.content, TODAY, shares=1, clicks=4)
+    rollup(world.marketer, world.content, TODAY, shares=1, clicks=40)
+    url = reverse("dashboard_content", args=[world.content.pk])
+    manager_html = client_for(world.manager).get(url).content.decode()
+    assert "Nora North" in manager_html and "Mia Marketer" not in manager_html
+    admin_html = client_for(world.admin).get(url).content.decode()
+    assert "Mia Marketer" in admin_html and card_value(admin_html, "clicks") == "44"
+
+
+def test_what_works_is_for_the_comms_team_and_admins(world):
+    rollup(world.employee, world.content, TODAY, shares=1, clicks=4)
+    url = reverse("dashboard_what_works")
+    html = client_for(world.editor).get(url).content.decode()
+    assert "Hiring" in html and 'data-table="what-works-weekdays"' in html
+    assert client_for(world.manager).get(url).status_code == 404
+
+
+def test_the_report_page_prints_every_table(world):
+    rollup(world.employee, world.content, TODAY, shares=1, clicks=4)
+    html = (
+        client_for(world.manager)
+        .get(reverse("dashboard_report"), {"period": "7d"})
+        .content.decode()
+    )
+    for table in ("summary", "trend", "top-contents", "top-ambassadors", "teams", "networks"):
+        assert f'data-table="{table}"' in html
+    assert "Regulars" in html and "Nora North" in html
+
+
+def test_challenge_page_counts_the_challenges_days_audience_and_contents(world):
+    from challenges.models import Challenge
+
+    challenge = Challenge.objects.create(
+        organization=world.organization,
+        title="Hiring week",
+        starts_at=datetime(2026, 3, 9, 8, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 3, 15, 20, 0, tzinfo=UTC),
+        goal=10,
+    )
+    challenge.audience_teams.set([world.marketing])
+    challenge.contents.set([world.content])
+    rollup(world.marketer, world.content, TODAY - timedelta(days=5), shares=2, clicks=6)
+    rollup(world.marketer, world.other_content, TODAY - timedelta(days=5), shares=5, clicks=50)
+    rollup(world.marketer, world.content, TODAY, shares=9, clicks=90)  # after the challenge
+    rollup(world.employee, world.content, TODAY - timedelta(days=5), shares=7)  # not audience
+    url = reverse("dashboard_challenge", args=[challenge.pk])
+    html = client_for(world.admin).get(url).content.decode()
+    assert card_value(html, "shares") == "2" and card_value(html, "clicks") == "6"
+    # The manager of Sales: the audience (Marketing) is not one of their teams.
+    manager_html = client_for(world.manager).get(url).content.decode()
+    assert "This challenge is for teams outside yours" in manager_html
+    assert 'data-card="shares"' not in manager_html
+    # Once Marketing is theirs too, they see it.
+    world.marketing.managers.add(world.manager)
+    manager_html = client_for(world.manager).get(url).content.decode()
+    assert card_value(manager_html, "shares") == "2"
+    assert client_for(world.outsider).get(url).status_code == 404
+
+
+def test_org_admin_changes_the_rates_and_it_is_audited(world):
+    client = client_for(world.admin)
+    url = reverse("analytics_settings")
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {"currency": "usd", "cpc": "2.10", "cpm_linkedin": "31", "cpm_x": "6", "cpm_facebook": "9"},
+    )
+    assert response.status_code == 302
+    rates = AnalyticsSettings.objects.get(organization=world.organization)
+    assert (rates.currency, str(rates.cpc), str(rates.cpm_linkedin)) == ("USD", "2.10", "31.00")
+    assert AuditLogEntry.objects.filter(action="analytics.settings_updated").count() == 1
+    html = client_for(world.admin).get(reverse("dashboards")).content.decode()
+    assert "CPM LinkedIn 31.00" in html and "CPC 2.10 (USD)" in html
+
+
+def test_bad_rates_are_refused_and_nothing_is_written(world):
+    client = client_for(world.admin)
+    response = client.post(
+        reverse("analytics_settings"),
+        {"currency": "EURO", "cpc": "-1", "cpm_linkedin": "x", "cpm_x": "6", "cpm_facebook": "9"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "three-letter currency code" in html and "greater than or equal to 0" in html
+    assert not AuditLogEntry.objects.filter(action="analytics.settings_updated").exists()
+
+
+def test_only_org_admins_reach_the_rates(world):
+    for user in (world.manager, world.editor, world.employee):
+        assert client_for(user).get(reverse("analytics_settings")).status_code == 404
