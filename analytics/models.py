@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from advocacy.models import Share
@@ -85,6 +86,11 @@ class MetricPoll(models.Model):
 
     def __str__(self) -> str:
         return f"{self.share_id}: {self.status}"
+
+    @property
+    def note_display(self) -> str:
+        """The note in the reader's language (notes are stored in English)."""
+        return gettext(self.note) if self.note else ""
 
 
 class AnalyticsSettings(models.Model):

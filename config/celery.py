@@ -7,6 +7,7 @@ import os
 from datetime import timedelta
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -71,6 +72,40 @@ def _configure() -> None:
             "drain-clicks": {
                 "task": "advocacy.tasks.drain_clicks",
                 "schedule": timedelta(seconds=settings.CLICK_DRAIN_INTERVAL_SECONDS),
+            },
+            # Starts and ends challenges on time (pages also do it when read).
+            "advance-challenges": {
+                "task": "challenges.campaign_tasks.advance_challenges",
+                "schedule": timedelta(seconds=60),
+            },
+            # analytics ingestion: metric polls are due on an hourly-or-slower cadence;
+            # the rollups trail the events by a few minutes.
+            "poll-metrics": {
+                "task": "analytics.tasks.poll_metrics",
+                "schedule": timedelta(minutes=5),
+            },
+            "fill-rollups": {
+                "task": "analytics.tasks.fill_rollups",
+                "schedule": timedelta(minutes=5),
+            },
+            # analytics dashboards: each manager's report of last week, Monday morning.
+            "weekly-manager-reports": {
+                "task": "analytics.tasks.send_weekly_reports",
+                "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+            },
+            # points: settled clicks pay every few minutes; leaderboard sets are rebuilt
+            # from the ledger hourly; last month's top suggesters, daily (idempotent).
+            "settle-clicks": {
+                "task": "challenges.points_tasks.settle_clicks",
+                "schedule": timedelta(minutes=5),
+            },
+            "rebuild-leaderboards": {
+                "task": "challenges.points_tasks.rebuild_leaderboards",
+                "schedule": timedelta(hours=1),
+            },
+            "award-top-suggesters": {
+                "task": "challenges.points_tasks.award_top_suggesters",
+                "schedule": crontab(minute=30, hour=3),
             },
         },
     )

@@ -82,6 +82,17 @@ class OutcomeUnknown(NetworkError):
     pass
 
 
+class MetricsUnavailable(NetworkError):
+    """The network will not give metrics for this post, and asking again will not change
+    it: `reason` is "unsupported" (the network or post type has none), "no_permission"
+    (the token or the organisation lacks the scope or partner access) or "gone" (the post
+    is no longer on the network)."""
+
+    def __init__(self, message: str, *, reason: str, call: CallRecord | None = None):
+        super().__init__(message, call=call)
+        self.reason = reason
+
+
 class NetworkAdapter(Protocol):
     name: str
 
@@ -99,8 +110,10 @@ class NetworkAdapter(Protocol):
         ...
 
     def fetch_metrics(self, credentials: Credentials, external_id: str) -> dict[str, int]:
-        """Engagement counts with normalised names (reactions, comments, reshares,
-        impressions); an empty dict when the network or token gives none."""
+        """Engagement counts with the names of `networks.metrics` (impressions, reactions,
+        comments, reshares, clicks, followers), leaving out what the network does not give;
+        an empty dict when it gives nothing. Raises MetricsUnavailable when the network or
+        token has no metrics for the post, or one of the four outcomes."""
         ...
 
     def refresh_credentials(self, credentials: Credentials) -> Credentials:

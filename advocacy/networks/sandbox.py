@@ -17,6 +17,7 @@ from advocacy.networks.base import (
     AccountIdentity,
     CallRecord,
     Credentials,
+    MetricsUnavailable,
     NeedsReconnect,
     OutcomeUnknown,
     PermanentRejection,
@@ -24,6 +25,7 @@ from advocacy.networks.base import (
     PublishedPost,
     RetryLater,
 )
+from advocacy.networks.metrics import sandbox_metrics_map
 
 _BODY_KEPT = 300
 
@@ -173,10 +175,18 @@ class SandboxAdapter:
         response = self._call(
             "GET", f"/posts/{external_id}/metrics", token=credentials.access_token
         )
+        if response.status_code == 403:
+            raise MetricsUnavailable(
+                "This account does not allow reading its post metrics.",
+                reason="no_permission",
+                call=_record(response),
+            )
+        if response.status_code == 404:
+            raise MetricsUnavailable(
+                "The post is no longer on the network.", reason="gone", call=_record(response)
+            )
         _raise_for(response, action="metrics")
-        data = _json(response)
-        names = ("impressions", "reactions", "comments", "reshares")
-        return {name: int(data[name]) for name in names if isinstance(data.get(name), int)}
+        return sandbox_metrics_map(_json(response))
 
     def refresh_credentials(self, credentials: Credentials) -> Credentials:
         if not credentials.refresh_token:

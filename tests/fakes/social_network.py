@@ -17,9 +17,11 @@ Endpoints (JSON):
     POST   /posts                {"text", "link", "client_ref"} -> 201 {"id", "url"}
     GET    /posts?client_ref=K   the caller's posts made with that key
     DELETE /posts/<id>           204, or 404 when already gone
-    GET    /posts/<id>/metrics   counts that grow with the post's age
+    GET    /posts/<id>/metrics   impressions, reactions, comments, reshares, clicks and
+                                 followers, growing with the post's age
     GET    /p/<id>               the post as a page
     POST   /_fake/script         {"responses": [...]} answers for the next POST/DELETE calls
+                                 (script_metrics() does the same for metrics calls)
     GET    /_fake/state          posts and requests
     POST   /_fake/reset
 """
@@ -36,6 +38,8 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from advocacy.networks.metrics import sandbox_curve
 
 DEMO_TOKEN_PREFIX = "sandbox-demo:"
 
@@ -77,6 +81,7 @@ class FakeState:
     accounts: dict[str, FakeAccount] = field(default_factory=dict)
     script: list[dict[str, Any]] = field(default_factory=list)
     media: dict[str, int] = field(default_factory=dict)
+    metrics_script: list[dict[str, Any]] = field(default_factory=list)
     token_lifetime: float = 7200.0
 
 
@@ -114,6 +119,17 @@ class FakeSocialNetwork:
         {"duplicate": true}, {"latency": 1.5}, or {"accept_then_hang": 30}."""
         with self.lock:
             self.state.script.extend(responses)
+
+    def script_metrics(self, *responses: dict[str, Any]) -> None:
+        """Answers for the next GET /posts/<id>/metrics calls: {"status": 403} (no
+        permission), {"status": 401}, {"status": 429, "reset_in": 5}, {"status": 500}, or
+        {"empty": true} (a network that gives no counts)."""
+        with self.lock:
+            self.state.metrics_script.extend(responses)
+
+    def metrics_requests(self) -> list[FakeRequest]:
+        with self.lock:
+            return [r for r in self.state.requests if r.path.endswith("/metrics")]
 
     def live_posts(self) -> list[FakePost]:
         with self.lock:
@@ -294,23 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"data": found})
             return
         if path.startswith("/posts/") and path.endswith("/metrics"):
-            post_id = path.removeprefix("/posts/").removesuffix("/metrics")
-            post = self._find(post_id, account)
-            if post is None:
-                self._send(404, {"title": "Not Found"})
-                return
-            # Counts that grow with age, the same for the same post and minute.
-            minutes = max(0, int((time.time() - post.created_at) // 60))
-            seed = sum(post.id.encode())
-            self._send(
-                200,
-                {
-                    "impressions": 40 + minutes * (3 + seed % 5),
-                    "reactions": minutes // (4 + seed % 3),
-                    "comments": minutes // 30,
-                    "reshares": minutes // 45,
-                },
-            )
+            self._metrics(path.removeprefix("/posts/").removesuffix("/metrics"), account)
             return
         self._send(404, {"title": "Not Found"})
 
@@ -416,6 +416,30 @@ class _Handler(BaseHTTPRequestHandler):
                 ),
                 None,
             )
+
+    def _metrics(self, post_id: str, account: FakeAccount) -> None:
+        """Counts that grow with the post's age along the sandbox curve (fast in the first
+        day, then flat), the same for the same post and moment; or the scripted answer."""
+        with self.network.lock:
+            step = (
+                self.network.state.metrics_script.pop(0)
+                if self.network.state.metrics_script
+                else None
+            )
+        if step and step.get("empty"):
+            self._send(200, {})
+            return
+        if step and step.get("status") == 403:
+            self._send(403, {"title": "Forbidden", "detail": "Metrics need another permission."})
+            return
+        if self._apply_script(step):
+            return
+        with self.network.lock:
+            post = next((p for p in self.network.state.posts if p.id == post_id), None)
+        if post is None or post.account_id != account.id or post.deleted:
+            self._send(404, {"title": "Not Found"})
+            return
+        self._send(200, sandbox_curve(post.id, post.account_id, time.time() - post.created_at))
 
     def _media(self) -> None:
         """An image upload (raw bytes), answered with the id a post then refers to, as X's

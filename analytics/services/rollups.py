@@ -1,0 +1,369 @@
+"""The daily rollups every dashboard reads, kept by an idempotent, resumable job.
+
+Buckets are (organisation, day in the organisation's time zone); inside a bucket one row
+per (sharer, content, network). A bucket is always rebuilt whole from the raw events —
+shares, clicks, metric snapshots — in one transaction (delete, then insert), so running
+the job again changes nothing.
+
+Which buckets to rebuild comes from the fill watermark (FillState `rollups:<org>`): every
+event recorded after it marks the day it belongs to (a click drained late, a snapshot, a
+share confirmed late). A pass keeps its own progress (`rollups:<org>:pass` holds the
+pass's upper bound, `rollups:<org>:done` the last day written), so an interrupted pass
+resumes at the next day instead of starting over; the watermark moves only once every
+bucket of the pass is written. The watermark trails the clock by a few minutes, because
+an event stamped just before a pass may commit just after it; the overlap is refilled,
+which is harmless.
+
+What a row holds:
+- shares / link_confirmations: API shares published, share links confirmed that day;
+- clicks / unique_clicks: counted clicks that day (bots are never stored, the sharer's own
+  clicks are left out), unique by visitor;
+- reactions, comments, reshares, impressions: the growth that day, from the snapshots
+  (the running maximum at the day's end minus the one at its start, so a count a network
+  lowers never makes a negative day);
+- potential_reach: followers at share time of that day's shares (MetricPoll.followers,
+  the first figure polled; for a share link, the figure of the same person's latest API
+  share on that network before it; else 0);
+- emv = CPM × impressions / 1000 + CPC × clicks at the organisation's rates; for a share
+  whose impressions are unknown, its potential reach stands in for them and
+  `reach_stands_in` is set. Changing the rates applies to buckets filled afterwards
+  (`manage.py analytics_rollup --rebuild` recomputes history).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from advocacy.models import Click, Share, ShareMode
+from analytics.models import (
+    AnalyticsSettings,
+    DailyRollup,
+    FillState,
+    MetricPoll,
+    MetricSnapshot,
+)
+from analytics.services.settings import analytics_settings_get
+from organizations.models import Organization
+
+LAG = timedelta(minutes=5)
+GROWTH_FIELDS = ("impressions", "reactions", "comments", "reshares")
+_CENT = Decimal("0.01")
+
+Key = tuple[int, int, str]  # (user, content, network)
+
+
+def _names(organization_id: int) -> tuple[str, str, str]:
+    base = f"rollups:{organization_id}"
+    return base, f"{base}:pass", f"{base}:done"
+
+
+def emv_compute(
+    *, cpm: Decimal, cpc: Decimal, impressions: int, clicks: int, stand_in: int = 0
+) -> Decimal:
+    """EMV = CPM × impressions / 1000 + CPC × clicks, where `stand_in` (potential reach of
+    shares whose impressions are unknown) counts as impressions. Rounded to the cent."""
+    value = cpm * Decimal(impressions + stand_in) / 1000 + cpc * clicks
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def rollups_fill(
+    *, organization_id: int | None = None, now: datetime | None = None, rebuild: bool = False
+) -> int:
+    """Bring the rollups up to date (every organisation, or one). Returns how many
+    (organisation, day) buckets were rebuilt. `rebuild` forgets the watermark and rebuilds
+    every day that has events or rows."""
+    now = now or timezone.now()
+    organizations = Organization.objects.order_by("pk").only("pk", "time_zone")
+    if organization_id is not None:
+        organizations = organizations.filter(pk=organization_id)
+    return sum(
+        _fill_organization(organization, now=now, rebuild=rebuild) for organization in organizations
+    )
+
+
+def _fill_organization(organization: Organization, *, now: datetime, rebuild: bool) -> int:
+    zone = ZoneInfo(organization.time_zone)
+    name, pass_name, done_name = _names(organization.pk)
+    if rebuild:
+        FillState.objects.filter(name__in=[name, pass_name, done_name]).delete()
+    states = {state.name: state for state in FillState.objects.filter(name__startswith=name)}
+    watermark = states[name].watermark if name in states else None
+    done_day: date | None = None
+    if pass_name in states:
+        high = states[pass_name].watermark  # resume the interrupted pass
+        if done_name in states:
+            done_day = states[done_name].watermark.astimezone(UTC).date()
+    else:
+        high = now - LAG
+        FillState.objects.update_or_create(name=pass_name, defaults={"watermark": high})
+        FillState.objects.filter(name=done_name).delete()
+    days = _dirty_days(organization, zone, low=watermark, high=high)
+    rates = analytics_settings_get(organization_id=organization.pk)
+    filled = 0
+    for day in days:
+        if done_day is not None and day <= done_day:
+            continue
+        with transaction.atomic():
+            # One pass per organisation at a time: two would insert the same bucket.
+            FillState.objects.select_for_update().filter(name=pass_name).first()
+            _fill_day(organization, zone, day, rates)
+            FillState.objects.update_or_create(
+                name=done_name,
+                defaults={"watermark": datetime.combine(day, time.min, tzinfo=UTC)},
+            )
+        filled += 1
+    with transaction.atomic():
+        FillState.objects.update_or_create(name=name, defaults={"watermark": high})
+        FillState.objects.filter(name__in=[pass_name, done_name]).delete()
+    return filled
+
+
+def _dirty_days(
+    organization: Organization, zone: ZoneInfo, *, low: datetime | None, high: datetime
+) -> list[date]:
+    org = organization.pk
+    if low is None:
+        return _all_days(organization, zone, high)
+    moments: list[datetime] = []
+    moments += Click.objects.filter(
+        organization_id=org, recorded_at__gt=low, recorded_at__lte=high
+    ).values_list("clicked_at", flat=True)
+    moments += Share.objects.filter(
+        organization_id=org,
+        updated_at__gt=low,
+        updated_at__lte=high,
+        published_at__isnull=False,
+    ).values_list("published_at", flat=True)
+    late = list(
+        MetricSnapshot.objects.filter(
+            organization_id=org, recorded_at__gt=low, recorded_at__lte=high
+        ).values_list("share_id", "fetched_at", "share__published_at")
+    )
+    first_figures: set[int] = set()
+    if late:
+        late_ids = {share_id for share_id, _at, _published in late}
+        # A share's first followers figure sets the potential reach of its publication
+        # day, and of the same person's later share links on that network.
+        known_before = set(
+            MetricSnapshot.objects.filter(
+                share_id__in=late_ids, recorded_at__lte=low, followers__isnull=False
+            ).values_list("share_id", flat=True)
+        )
+        first_figures = late_ids - known_before
+    for _share_id, fetched_at, published_at in late:
+        moments.append(fetched_at)
+        if published_at is not None:
+            moments.append(published_at)
+    if first_figures:
+        for user_id, network, published_at in Share.objects.filter(
+            pk__in=first_figures
+        ).values_list("user_id", "network", "published_at"):
+            moments += Share.objects.filter(
+                organization_id=org,
+                user_id=user_id,
+                network=network,
+                mode=ShareMode.LINK,
+                published_at__gte=published_at,
+            ).values_list("published_at", flat=True)
+    return sorted({_local_day(moment, zone) for moment in moments})
+
+
+def _all_days(organization: Organization, zone: ZoneInfo, high: datetime) -> list[date]:
+    """Every day that has an event or a row (a day whose events are gone is emptied)."""
+    org = organization.pk
+    moments: list[datetime] = []
+    moments += Share.objects.filter(organization_id=org, published_at__isnull=False).values_list(
+        "published_at", flat=True
+    )
+    moments += Click.objects.filter(organization_id=org).values_list("clicked_at", flat=True)
+    moments += (
+        MetricSnapshot.objects.filter(organization_id=org)
+        .values_list("fetched_at", flat=True)
+        .distinct()
+    )
+    days = {_local_day(moment, zone) for moment in moments}
+    days.update(
+        DailyRollup.objects.filter(organization_id=org).values_list("day", flat=True).distinct()
+    )
+    return sorted(days)
+
+
+@dataclass
+class _Row:
+    shares: int = 0
+    link_confirmations: int = 0
+    clicks: int = 0
+    unique_clicks: int = 0
+    reactions: int = 0
+    comments: int = 0
+    reshares: int = 0
+    impressions: int = 0
+    potential_reach: int = 0
+    stand_in: int = 0
+    reach_stands_in: bool = False
+
+    def empty(self) -> bool:
+        return not (
+            self.shares
+            or self.link_confirmations
+            or self.clicks
+            or self.reactions
+            or self.comments
+            or self.reshares
+            or self.impressions
+        )
+
+
+def _fill_day(
+    organization: Organization, zone: ZoneInfo, day: date, rates: AnalyticsSettings
+) -> None:
+    start, end = _day_bounds(day, zone)
+    org = organization.pk
+    rows: dict[Key, _Row] = defaultdict(_Row)
+
+    shares = list(
+        Share.objects.filter(
+            organization_id=org, published_at__gte=start, published_at__lt=end
+        ).values_list("pk", "user_id", "content_id", "network", "mode", "published_at")
+    )
+    api_ids = [pk for pk, _u, _c, _n, mode, _at in shares if mode == ShareMode.API]
+    followers = dict(
+        MetricPoll.objects.filter(share_id__in=api_ids, followers__isnull=False).values_list(
+            "share_id", "followers"
+        )
+    )
+    with_impressions = set(
+        MetricSnapshot.objects.filter(share_id__in=api_ids, impressions__isnull=False)
+        .values_list("share_id", flat=True)
+        .distinct()
+    )
+    link_reach = _link_followers(
+        org,
+        [(pk, user, network, at) for pk, user, _c, network, mode, at in shares if mode != "api"],
+        end,
+    )
+    for pk, user_id, content_id, network, mode, _at in shares:
+        row = rows[(user_id, content_id, network)]
+        if mode == ShareMode.API:
+            row.shares += 1
+            reach = followers.get(pk, 0)
+            known = pk in with_impressions
+        else:
+            row.link_confirmations += 1
+            reach = link_reach.get(pk, 0)
+            known = False
+        row.potential_reach += reach
+        if not known:
+            row.stand_in += reach
+            row.reach_stands_in = True
+
+    for sharer, content_id, network, clicks, unique in (
+        Click.objects.filter(
+            organization_id=org, clicked_at__gte=start, clicked_at__lt=end, is_self=False
+        )
+        .values("sharer_id", "content_id", "network")
+        .annotate(clicks=Count("pk"), unique=Count("visitor", distinct=True))
+        .values_list("sharer_id", "content_id", "network", "clicks", "unique")
+    ):
+        row = rows[(sharer, content_id, network)]
+        row.clicks += clicks
+        row.unique_clicks += unique
+
+    polled_today = MetricSnapshot.objects.filter(
+        organization_id=org, fetched_at__gte=start, fetched_at__lt=end
+    ).values("share_id")
+    aggregates = {}
+    for field in GROWTH_FIELDS:
+        aggregates[f"before_{field}"] = Max(field, filter=Q(fetched_at__lt=start))
+        aggregates[f"upto_{field}"] = Max(field)
+    for growth in (
+        MetricSnapshot.objects.filter(share_id__in=polled_today, fetched_at__lt=end)
+        .values("share_id", "share__user_id", "share__content_id", "share__network")
+        .annotate(**aggregates)
+    ):
+        row = rows[
+            (growth["share__user_id"], growth["share__content_id"], growth["share__network"])
+        ]
+        for field in GROWTH_FIELDS:
+            upto, before = growth[f"upto_{field}"], growth[f"before_{field}"]
+            if upto is not None:
+                setattr(row, field, getattr(row, field) + upto - (before or 0))
+
+    DailyRollup.objects.filter(organization_id=org, day=day).delete()
+    DailyRollup.objects.bulk_create(
+        [
+            DailyRollup(
+                organization_id=org,
+                day=day,
+                user_id=user_id,
+                content_id=content_id,
+                network=network,
+                shares=row.shares,
+                link_confirmations=row.link_confirmations,
+                clicks=row.clicks,
+                unique_clicks=row.unique_clicks,
+                reactions=row.reactions,
+                comments=row.comments,
+                reshares=row.reshares,
+                impressions=row.impressions,
+                potential_reach=row.potential_reach,
+                reach_stands_in=row.reach_stands_in,
+                emv=emv_compute(
+                    cpm=rates.cpm_for(network),
+                    cpc=rates.cpc,
+                    impressions=row.impressions,
+                    clicks=row.clicks,
+                    stand_in=row.stand_in,
+                ),
+            )
+            for (user_id, content_id, network), row in sorted(rows.items())
+            if not row.empty()
+        ],
+        batch_size=500,
+    )
+
+
+def _link_followers(
+    org: int, links: list[tuple[int, int, str, datetime]], end: datetime
+) -> dict[int, int]:
+    """Followers for share-link shares: the figure of the same person's latest API share on
+    that network published at or before the link was confirmed."""
+    if not links:
+        return {}
+    known: dict[tuple[int, str], list[tuple[datetime, int]]] = defaultdict(list)
+    for user_id, network, published_at, followers in (
+        MetricPoll.objects.filter(
+            organization_id=org,
+            share__user_id__in={user for _pk, user, _n, _at in links},
+            share__published_at__lt=end,
+            followers__isnull=False,
+        )
+        .order_by("share__published_at", "share_id")
+        .values_list("share__user_id", "share__network", "share__published_at", "followers")
+    ):
+        known[(user_id, network)].append((published_at, followers))
+    found = {}
+    for pk, user_id, network, at in links:
+        earlier = [count for moment, count in known.get((user_id, network), []) if moment <= at]
+        if earlier:
+            found[pk] = earlier[-1]
+    return found
