@@ -29,7 +29,7 @@
               data: set.data,
               borderColor: COLOURS[index % COLOURS.length],
               backgroundColor: COLOURS[index % COLOURS.length],
-              tension: 0.25,
+              tension: 0.1,
               pointRadius: data.labels.length > 40 ? 0 : 2
             };
           })
