@@ -1002,3 +1002,22 @@ def challenge_numbers(scope: Scope, pk: int, *, now: datetime | None = None) -> 
         scope=challenge_scope,
         audience_hidden=team_ids is not None and not team_ids,
     )
+
+
+def challenges_in_period(scope: Scope, period: Period, *, limit: int = 10) -> list[Any]:
+    """Launched challenges that ran during the period, for links to their pages."""
+    from challenges.models import Challenge, ChallengeStatus
+
+    zone = ZoneInfo(scope.organization.time_zone)
+    starts = datetime.combine(period.start, datetime.min.time(), tzinfo=zone)
+    ends = datetime.combine(period.end + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return list(
+        Challenge.objects.filter(
+            organization_id=scope.organization_id,
+            starts_at__lt=ends,
+            ends_at__gte=starts,
+        )
+        .exclude(status__in=[ChallengeStatus.DRAFT, ChallengeStatus.CANCELLED])
+        .only("id", "title", "starts_at", "ends_at", "status")
+        .order_by("-starts_at")[:limit]
+    )

@@ -102,6 +102,7 @@ def dashboards(request: MemberRequest) -> HttpResponse:
         "teams": selectors.by_team(scope, period),
         "networks": selectors.by_network(scope, period),
         "segments": selectors.segments(scope, period),
+        "challenges": selectors.challenges_in_period(scope, period),
     }
     return _render(request, "analytics/dashboards.html", "analytics/_dashboard_body.html", context)
 

@@ -144,6 +144,7 @@ def test_challenge_page_counts_the_challenges_days_audience_and_contents(world):
         starts_at=datetime(2026, 3, 9, 8, 0, tzinfo=UTC),
         ends_at=datetime(2026, 3, 15, 20, 0, tzinfo=UTC),
         goal=10,
+        status="ended",
     )
     challenge.audience_teams.set([world.marketing])
     challenge.contents.set([world.content])
@@ -163,6 +164,16 @@ def test_challenge_page_counts_the_challenges_days_audience_and_contents(world):
     manager_html = client_for(world.manager).get(url).content.decode()
     assert card_value(manager_html, "shares") == "2"
     assert client_for(world.outsider).get(url).status_code == 404
+    # The dashboard links to it while the period covers its days.
+    assert url in client_for(world.admin).get(reverse("dashboards")).content.decode()
+    assert (
+        url
+        not in client_for(world.admin)
+        .get(
+            reverse("dashboards"), {"period": "custom", "start": "2026-01-01", "end": "2026-01-31"}
+        )
+        .content.decode()
+    )
 
 
 def test_org_admin_changes_the_rates_and_it_is_audited(world):
