@@ -159,12 +159,11 @@ def _team_board(
         if people and total > 0:
             averages[team_id] = round(total / len(people), 1)
     rows = rank_scores(averages)
-    mine = set(User.teams.through.objects.filter(user_id=user.pk).values_list("team_id", flat=True))
     my_teams = []
     for row in rows:
         row.name = teams[row.key].name
         row.members = len(members[row.key])
-        row.is_me = row.key in mine
+        row.is_me = user.pk in members[row.key]
         if row.is_me:
             my_teams.append(row)
     return Leaderboard(BOARD_TEAMS, period, team, rows, None, [], source, my_teams=my_teams)

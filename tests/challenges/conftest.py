@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 import pytest
+import redis
 from django.utils import timezone
 
 from advocacy.models import ActivityKind, Click, Share, ShareMode, ShareStatus, TrackedLink
@@ -23,8 +24,12 @@ def _forget_leaderboards() -> None:
     client = leaderboards._client()
     if client is None:
         return
-    for key in client.scan_iter("points:lb:*", count=1000):
-        client.delete(key)
+    try:
+        for key in client.scan_iter("points:lb:*", count=1000):
+            client.delete(key)
+    except redis.ConnectionError:
+        pass  # a test pointed REDIS_URL at a closed port; the next setup cleans up
+    leaderboards._down_until.clear()
 
 
 @pytest.fixture(autouse=True)
