@@ -255,7 +255,9 @@ def metric_polls_run(*, now: datetime | None = None, limit: int = 500) -> dict[s
     due = list(
         MetricPoll.objects.filter(next_poll_at__lte=now)
         .filter(Q(status=PollStatus.OK) | Q(status=PollStatus.PENDING))
-        .order_by("next_poll_at", "pk")
+        # Among polls due together, the one that waited longest for data goes first: a
+        # rate-limited poll is not starved by its account's other posts.
+        .order_by("next_poll_at", F("last_polled_at").asc(nulls_first=True), "pk")
         .values_list("pk", flat=True)[:limit]
     )
     for poll_id in due:
