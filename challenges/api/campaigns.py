@@ -233,9 +233,12 @@ class ChallengeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise PermissionDeniedError(_("Only editors and administrators manage challenges."))
         return user
 
-    def _detail(self, challenge: Challenge, code: int = status.HTTP_200_OK) -> Response:
+    def _detail(
+        self, challenge: Challenge, code: int = status.HTTP_200_OK, *, reload: bool = True
+    ) -> Response:
         user = api_caller(self.request)
-        challenge = selectors.challenge_for_user(user, challenge.pk)
+        if reload:
+            challenge = selectors.challenge_for_user(user, challenge.pk)
         board = selectors.challenge_board(user, challenge)
         progress = {challenge.pk: board.me} if board.me else {}
         return Response(
@@ -259,7 +262,8 @@ class ChallengeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(responses=ChallengeDetailSerializer)
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         services.challenges_advance(organization_id=api_caller(request).organization_id)
-        return self._detail(selectors.challenge_for_user(api_caller(request), url_pk(self.kwargs)))
+        challenge = selectors.challenge_for_user(api_caller(request), url_pk(self.kwargs))
+        return self._detail(challenge, reload=False)
 
     @extend_schema(request=ChallengeInputSerializer, responses={201: ChallengeDetailSerializer})
     def create(self, request: Request) -> Response:
