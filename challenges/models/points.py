@@ -103,7 +103,7 @@ class PointEntry(models.Model):
     source_key = models.CharField(max_length=150, unique=True)
     # Set on a reversal; unique, so an entry is reversed at most once.
     reversal_of = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="reversed_by"
     )
     share = models.ForeignKey(
         "advocacy.Share", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

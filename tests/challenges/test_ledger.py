@@ -233,3 +233,19 @@ def test_an_employee_of_another_organisation_is_not_paid_for_a_share_of_this_one
     with django_capture_on_commit_callbacks(execute=True):
         publish(share)
     assert not PointEntry.objects.exists()
+
+
+def test_removing_a_person_or_an_organisation_takes_their_ledger_along(personas):
+    for user in (personas.teammate, personas.outsider):
+        points_award(
+            user=user,
+            reason="adjustment",
+            points=5,
+            source_key=f"a:{user.pk}",
+            occurred_at=timezone.now(),
+        )
+        points_reverse(source_key=f"a:{user.pk}", reversal_key=f"r:{user.pk}")
+    personas.teammate.delete()
+    personas.other_organization.delete()
+    assert not PointEntry.objects.exists()
+    assert not Score.objects.exists()
