@@ -105,10 +105,10 @@ def scope_content_ids(challenges: Sequence[Challenge]) -> dict[int, set[int] | N
     tagged: dict[tuple[int, str], set[int]] = {}
     orgs = {c.organization_id for c in challenges if c.hashtag}
     if orgs:
-        rows = Content.objects.filter(organization_id__in=orgs).values_list(
+        tag_rows = Content.objects.filter(organization_id__in=orgs).values_list(
             "pk", "organization_id", "hashtags"
         )
-        for pk, org_id, tags in rows:
+        for pk, org_id, tags in tag_rows:
             # JSON containment is not portable to SQLite; the lists are short.
             for tag in tags or []:
                 tagged.setdefault((org_id, str(tag).lower()), set()).add(pk)
@@ -246,7 +246,7 @@ def standings(
     values: dict[int, Decimal], *, members: dict[int, int] | None = None
 ) -> list[Standing]:
     ordered = sorted(values.items(), key=lambda item: (-item[1], item[0]))
-    result = []
+    result: list[Standing] = []
     for index, (key, value) in enumerate(ordered):
         # Sorted, so the rank is the position of the first equal value.
         rank = result[-1].rank if index and value == ordered[index - 1][1] else index + 1

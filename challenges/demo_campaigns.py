@@ -53,7 +53,7 @@ def _seed_challenges(organization: Organization) -> Challenge | None:
     zone = ZoneInfo(organization.time_zone)
     today = _midnight(timezone.now(), zone)
     editor = User.objects.filter(organization=organization, role=Role.EDITOR).order_by("pk").first()
-    specs = [
+    specs: list[dict[str, Any]] = [
         {
             "key": "ended",
             "title": _("Kick-off fortnight"),

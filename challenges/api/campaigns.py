@@ -36,7 +36,7 @@ from organizations.errors import DomainError, PermissionDeniedError
 from organizations.models import Team, User
 
 
-def _org_ids(model: type, ids: list[int], user: User, field: str) -> list[Any]:
+def _org_ids(model: Any, ids: list[int], user: User, field: str) -> list[Any]:
     """Objects of the caller's organisation by id; an unknown id names the field."""
     found = list(model.objects.filter(organization_id=user.organization_id, pk__in=ids))
     if len(found) != len(set(ids)):
@@ -52,9 +52,9 @@ class ProgressSerializer(serializers.Serializer):
 
 
 class ChallengeSerializer(serializers.ModelSerializer):
-    audience_teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    contents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    topics = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    audience_teams: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    contents: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    topics: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     banner = serializers.ImageField(read_only=True)
     my_progress = serializers.SerializerMethodField()
 

@@ -379,11 +379,14 @@ def _pay_and_announce(
     winners: set[int] = set()
     completed: set[int] = set()
     for result in results:
-        people = members.get(result.team_id, set()) if result.team_id else {result.user_id}
+        if result.team_id:
+            concerned = members.get(result.team_id, set())
+        else:
+            concerned = {result.user_id} if result.user_id else set()
         if result.is_winner:
-            winners |= people
+            winners |= concerned
         if result.goal_reached:
-            completed |= people
+            completed |= concerned
     bonus_to = winners if challenge.winners_count else completed
     paid_at = challenge.ends_at
     prefix = metrics.bonus_key_prefix(challenge.pk)

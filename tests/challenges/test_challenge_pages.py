@@ -219,3 +219,57 @@ def test_schema_has_no_warnings():
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
     assert "/api/v1/challenges/{id}/launch/" in out.getvalue()
     assert "/api/v1/redemptions/{id}/refuse/" in out.getvalue()
+
+
+def _detail_queries(client, pk) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"/challenges/{pk}/").status_code == 200
+    return len(captured)
+
+
+def test_detail_queries_do_not_grow_with_participants(personas):
+    org, me = personas.organization, personas.teammate
+    challenge = make_challenge(org, goal=3, teams=[personas.team])
+    client = client_for(me)
+    client.get(f"/challenges/{challenge.pk}/")  # warm the session and caches
+    few = _detail_queries(client, challenge.pk)
+    for _ in range(25):
+        person = UserFactory(organization=org, teams=[personas.team])
+        publish(make_share(person))
+    many = _detail_queries(client, challenge.pk)
+    assert many == few
+
+
+def test_banner_is_validated_as_an_image(personas, tmp_path, settings):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(personas.owner)
+    form = {
+        "title": "With a banner",
+        "starts_at": "2030-03-01T00:00",
+        "ends_at": "2030-03-08T00:00",
+        "mode": "individual",
+        "metric": "shares",
+        "winners_count": "1",
+        "bonus_points": "0",
+    }
+    fake = SimpleUploadedFile("banner.png", b"not an image", content_type="image/png")
+    refused = client.post("/challenges/new/", {**form, "banner": fake})
+    assert refused.status_code == 200 and not Challenge.objects.exists()
+    buffer = BytesIO()
+    Image.new("RGB", (300, 100), "navy").save(buffer, format="PNG")
+    real = SimpleUploadedFile("banner.png", buffer.getvalue(), content_type="image/png")
+    assert client.post("/challenges/new/", {**form, "banner": real}).status_code == 302
+    challenge = Challenge.objects.get()
+    assert challenge.banner.name.startswith("challenges/")
+    assert (
+        f'src="{challenge.banner.url}"'
+        in client.get(f"/challenges/{challenge.pk}/").content.decode()
+    )
