@@ -8,6 +8,7 @@ computed as if they were listed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -159,14 +160,37 @@ def _team_board(
         if people and total > 0:
             averages[team_id] = round(total / len(people), 1)
     rows = rank_scores(averages)
+    labels = dict(team_labels(teams.values()))
     my_teams = []
     for row in rows:
-        row.name = teams[row.key].name
+        row.name = labels[row.key]
         row.members = len(members[row.key])
         row.is_me = user.pk in members[row.key]
         if row.is_me:
             my_teams.append(row)
     return Leaderboard(BOARD_TEAMS, period, team, rows, None, [], source, my_teams=my_teams)
+
+
+def team_labels(teams: Iterable[Team]) -> list[tuple[int, str]]:
+    """Each team named with its parents ("Sales › Paris"): sites of different
+    departments often share a name. Sorted by that label."""
+    by_id = {team.pk: team for team in teams}
+    labels = []
+    for team in by_id.values():
+        names, current, seen = [], team, set()
+        while current is not None and current.pk not in seen:
+            seen.add(current.pk)
+            names.append(current.name)
+            current = by_id.get(current.parent_id) if current.parent_id else None
+        labels.append((team.pk, " › ".join(reversed(names))))
+    return sorted(labels, key=lambda item: item[1].casefold())
+
+
+def team_choices(user: User) -> list[tuple[int, str]]:
+    """The organisation's teams for a filter, labelled with their parents (one query)."""
+    return team_labels(
+        Team.objects.filter(organization_id=user.organization_id).only("id", "name", "parent_id")
+    )
 
 
 def standings_named(standings: list[Standing]) -> list[Standing]:

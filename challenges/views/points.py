@@ -20,7 +20,6 @@ from challenges.services.points import points_hide_from_rankings
 from challenges.services.scoring import RuleChange, scoring_rules_of, scoring_rules_save
 from organizations.errors import DomainError
 from organizations.http import MemberRequest
-from organizations.models import Team
 from organizations.views import org_admin_required
 
 LEADERBOARD_PAGE_SIZE = 50
@@ -46,7 +45,7 @@ def leaderboard(request: MemberRequest) -> HttpResponse:
     page = Paginator(result.rows, LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     if board == selectors.BOARD_PEOPLE:
         selectors.standings_named([*page.object_list, *result.neighbours])
-    teams = Team.objects.filter(organization_id=request.user.organization_id).only("id", "name")
+    teams = selectors.team_choices(request.user)
     query = {"board": board, "period": period}
     if result.team is not None:
         query["team"] = str(result.team.pk)

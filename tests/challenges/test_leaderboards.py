@@ -121,7 +121,7 @@ def test_teams_are_ranked_per_member_so_a_small_team_can_win(personas):
     org = personas.organization
     big = TeamFactory(organization=org, name="Big")
     small = TeamFactory(organization=org, name="Small")
-    sub = TeamFactory(organization=org, name="Small sub", parent=small)
+    sub = TeamFactory(organization=org, name="Paris", parent=small)
     trio = [UserFactory(organization=org, teams=[big]) for _ in range(3)]
     solo = UserFactory(organization=org, teams=[sub])
     for index, user in enumerate(trio):
@@ -130,10 +130,11 @@ def test_teams_are_ranked_per_member_so_a_small_team_can_win(personas):
     UserFactory(organization=org, teams=[big], is_active=False)  # not a member any more
     board = selectors.leaderboard_for(solo, board=selectors.BOARD_TEAMS)
     rows = [(row.rank, row.name, row.points, row.members) for row in board.rows]
-    assert rows == [(1, "Small", 50.0, 1), (1, "Small sub", 50.0, 1), (3, "Big", 40.0, 3)]
-    assert [row.name for row in board.my_teams] == ["Small", "Small sub"]
+    # A sub-team is named with its parent: several departments have a "Paris".
+    assert rows == [(1, "Small", 50.0, 1), (1, "Small › Paris", 50.0, 1), (3, "Big", 40.0, 3)]
+    assert [row.name for row in board.my_teams] == ["Small", "Small › Paris"]
     below = selectors.leaderboard_for(solo, board=selectors.BOARD_TEAMS, team_id=small.pk)
-    assert [row.name for row in below.rows] == ["Small sub"]
+    assert [row.name for row in below.rows] == ["Small › Paris"]
 
 
 def test_a_team_filter_narrows_the_people_board(personas, people):
