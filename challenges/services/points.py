@@ -135,7 +135,8 @@ def points_award(
                     spendable_delta=points,
                     source_key=source_key[:150],
                     share=share,
-                    content=content,
+                    # A share's entry names its content too, for the history.
+                    content_id=content.pk if content else getattr(share, "content_id", None),
                     note=note[:300],
                     occurred_at=occurred_at,
                 )

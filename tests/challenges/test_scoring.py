@@ -53,6 +53,9 @@ def test_a_click_pays_only_after_the_settle_window(personas):
         assert clicks_settle() == 0  # a second run pays nothing more
     assert _click_points(personas.teammate) == 1
     assert Score.objects.get(user=personas.teammate).click_count == 1
+    # The entry names the share and its content, for the employee's history.
+    paid = PointEntry.objects.get(reason=PointReason.CLICK)
+    assert (paid.share_id, paid.content_id) == (share.pk, share.content_id)
 
 
 def test_self_clicks_repeat_visitors_and_unpublished_shares_do_not_pay(personas):
