@@ -81,6 +81,12 @@ def _client_for(url: str):  # type: ignore[no-untyped-def]
     )
 
 
+@cache
+def _increment_script(url: str):  # type: ignore[no-untyped-def]
+    # EVALSHA after the first call: the script is not sent with every entry.
+    return _client_for(url).register_script(_INCREMENT)
+
+
 def _client():  # type: ignore[no-untyped-def]
     """The Redis client, or None when there is none or it failed a moment ago."""
     url = settings.REDIS_URL
@@ -204,7 +210,7 @@ def leaderboard_entry_recorded(
         for period in PERIODS
     ]
     try:
-        client.eval(_INCREMENT, len(keys), *keys, points, str(user_id))
+        _increment_script(settings.REDIS_URL)(keys=keys, args=[points, str(user_id)])
     except Exception as error:
         _mark_down(error)
 
