@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -132,7 +133,8 @@ def _totals(totals: Totals) -> dict[str, Any]:
 def _read(request: Request, filters_class: type[Filters]) -> tuple[Scope, Period, dict[str, Any]]:
     user = api_caller(request)
     # Access first: without dashboards, every parameter is moot (404).
-    selectors.dashboard_scope(user)
+    if user.organization is None or not user.can_see_dashboards:
+        raise Http404
     data = filters_class(data=request.query_params)
     data.is_valid(raise_exception=True)
     values = data.validated_data

@@ -67,7 +67,10 @@ class DashboardFilterForm(forms.Form):
         return chosen if chosen in INTERVALS else period.default_interval()
 
 
-RATE = {"max_digits": 8, "decimal_places": 2, "min_value": Decimal("0")}
+def _rate(label: Any, help_text: Any = "") -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, help_text=help_text, max_digits=8, decimal_places=2, min_value=Decimal("0")
+    )
 
 
 class AnalyticsSettingsForm(forms.Form):
@@ -78,16 +81,12 @@ class AnalyticsSettingsForm(forms.Form):
         help_text=_("Three-letter code, for example EUR, USD or GBP."),
         error_messages={"invalid": _("Enter a three-letter currency code, for example EUR.")},
     )
-    cpc = forms.DecimalField(
-        label=_("Cost per click (CPC)"),
-        help_text=_("What one click bought on a social network would cost."),
-        **RATE,
+    cpc = _rate(
+        _("Cost per click (CPC)"), _("What one click bought on a social network would cost.")
     )
-    cpm_linkedin = forms.DecimalField(
-        label=_("CPM LinkedIn"), help_text=_("Cost of a thousand impressions."), **RATE
-    )
-    cpm_x = forms.DecimalField(label=_("CPM X"), **RATE)
-    cpm_facebook = forms.DecimalField(label=_("CPM Facebook"), **RATE)
+    cpm_linkedin = _rate(_("CPM LinkedIn"), _("Cost of a thousand impressions."))
+    cpm_x = _rate(_("CPM X"))
+    cpm_facebook = _rate(_("CPM Facebook"))
 
     def clean_currency(self) -> str:
         return str(self.cleaned_data["currency"]).upper()

@@ -165,9 +165,10 @@ def dashboard_scope(user: User, *, team_id: int | None = None) -> Scope:
     Someone without dashboards gets a 404 (the pages do not exist for them); another
     organisation's team is a 404; a team of the organisation outside a manager's teams
     is a 403 (it exists, and they may ask their admin)."""
-    if not user.is_authenticated or not user.can_see_dashboards or user.organization is None:
+    organization = user.organization if user.is_authenticated else None
+    if organization is None or not user.can_see_dashboards:
         raise Http404
-    teams = list(Team.objects.filter(organization_id=user.organization_id).only("id", "parent_id"))
+    teams = list(Team.objects.filter(organization_id=organization.pk).only("id", "parent_id"))
     whole = sees_whole_organization(user)
     if whole:
         visible = frozenset(team.pk for team in teams)
@@ -176,18 +177,18 @@ def dashboard_scope(user: User, *, team_id: int | None = None) -> Scope:
         visible = frozenset(team_descendant_ids(managed, teams))
     if team_id is None:
         return Scope(
-            organization=user.organization,
+            organization=organization,
             team_ids=None if whole else visible,
             visible_team_ids=visible,
             whole_organization=whole,
         )
-    team = Team.objects.filter(organization_id=user.organization_id, pk=team_id).first()
+    team = Team.objects.filter(organization_id=organization.pk, pk=team_id).first()
     if team is None:
         raise Http404
     if team.pk not in visible:
         raise PermissionDenied
     return Scope(
-        organization=user.organization,
+        organization=organization,
         team_ids=frozenset(team_descendant_ids([team.pk], teams)),
         visible_team_ids=visible,
         whole_organization=False,
@@ -223,10 +224,10 @@ def _tree_order(teams: list[Team]) -> list[tuple[Team, int]]:
 
 
 def _member_links(scope: Scope) -> QuerySet[Any]:
-    links = User.teams.through.objects.filter(team__organization_id=scope.organization_id)
     if scope.team_ids is not None:
-        links = links.filter(team_id__in=scope.team_ids)
-    return links
+        # The ids come from dashboard_scope, already limited to the organisation.
+        return User.teams.through.objects.filter(team_id__in=scope.team_ids)
+    return User.teams.through.objects.filter(team__organization_id=scope.organization_id)
 
 
 def rollups_in_scope(scope: Scope) -> QuerySet[DailyRollup]:
@@ -554,7 +555,7 @@ class PersonRow:
     contents: int = 0
 
 
-def _ranked(rows: QuerySet[DailyRollup]) -> QuerySet[DailyRollup]:
+def _ranked(rows: QuerySet[DailyRollup, dict[str, Any]]) -> Any:
     return rows.annotate(all_shares=Sum(F("shares") + F("link_confirmations")))
 
 
@@ -912,8 +913,14 @@ def content_people(scope: Scope, period: Period) -> list[PersonRow]:
 
 def rates_for(organization: Organization) -> AnalyticsSettings:
     """The organisation's EMV rates; the defaults while nobody has saved any."""
+    # Kept on the organisation instance: a page asks several times, the database once.
+    cached = getattr(organization, "_analytics_rates", None)
+    if cached is not None:
+        return cached
     found = AnalyticsSettings.objects.filter(organization_id=organization.pk).first()
-    return found or AnalyticsSettings(organization=organization)
+    rates = found or AnalyticsSettings(organization=organization)
+    organization._analytics_rates = rates  # type: ignore[attr-defined]
+    return rates
 
 
 @dataclass(frozen=True)
@@ -924,12 +931,13 @@ class OwnNumbers:
 
 def own_numbers(user: User, *, now: datetime | None = None) -> list[OwnNumbers]:
     """An employee's own shares, clicks, engagement and EMV over 30 and 90 days."""
-    if user.organization is None:
+    organization = user.organization
+    if organization is None:
         return []
-    today = organization_today(user.organization, now=now)
+    today = organization_today(organization, now=now)
     spans = (30, 90)
     row = DailyRollup.objects.filter(
-        organization_id=user.organization_id,
+        organization_id=organization.pk,
         user_id=user.pk,
         day__gte=today - timedelta(days=max(spans) - 1),
         day__lte=today,

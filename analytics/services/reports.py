@@ -16,7 +16,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from analytics import selectors
@@ -101,7 +101,7 @@ def weekly_report_send(*, manager: User, now: datetime | None = None) -> bool:
     }
     with translation.override(manager.language):
         subject = _("Your teams' advocacy, week of %(day)s") % {
-            "day": period.start.strftime("%d/%m/%Y")
+            "day": formats.date_format(period.start, "SHORT_DATE_FORMAT")
         }
         text = render_to_string("analytics/email/weekly_report.txt", context)
         html = render_to_string("analytics/email/weekly_report.html", context)

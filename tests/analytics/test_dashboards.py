@@ -207,3 +207,47 @@ def test_bad_rates_are_refused_and_nothing_is_written(world):
 def test_only_org_admins_reach_the_rates(world):
     for user in (world.manager, world.editor, world.employee):
         assert client_for(user).get(reverse("analytics_settings")).status_code == 404
+
+
+def test_the_period_ends_on_the_organisations_today_not_the_servers():
+    # 23:30 UTC on 17 March: already 18 March in Paris, still 17 March in New York.
+    with time_machine.travel("2026-03-17T23:30:00+00:00", tick=False):
+        w = build_world()
+        rollup(w.employee, w.content, TODAY, shares=1, clicks=5)  # 18 March
+        html = client_for(w.admin).get(reverse("dashboards"), {"period": "7d"}).content.decode()
+        assert card_value(html, "clicks") == "5"
+        w.organization.time_zone = "America/New_York"
+        w.organization.save()
+        html = client_for(w.admin).get(reverse("dashboards"), {"period": "7d"}).content.decode()
+        assert card_value(html, "clicks") == "0"
+
+
+def test_the_api_gives_the_numbers_on_the_page(world):
+    from tests.conftest import api_client_for
+
+    rollup(world.employee, world.content, TODAY, shares=2, clicks=14, reactions=4, emv="21.00")
+    rollup(world.seller, world.content, TODAY - timedelta(days=9), link_confirmations=1, clicks=3)
+    params = {"period": "30d", "team": world.sales.pk}
+    html = client_for(world.manager).get(reverse("dashboards"), params).content.decode()
+    data = api_client_for(world.manager).get(reverse("api_analytics_summary"), params).json()
+    assert card_value(html, "shares") == str(data["totals"]["shares"]) == "3"
+    assert card_value(html, "clicks") == str(data["totals"]["clicks"]) == "17"
+    assert card_value(html, "engagement") == str(data["totals"]["engagement"]) == "4"
+    assert card_value(html, "emv") == f"{data['totals']['emv']} EUR"
+    assert card_value(html, "active_ambassadors") == f"{data['active_ambassadors_percent']} %"
+
+
+@pytest.mark.parametrize("page", ["content", "what_works", "report"])
+def test_other_pages_query_counts_are_bounded(world, page, django_assert_max_num_queries):
+    url = {
+        "content": reverse("dashboard_content", args=[world.content.pk]),
+        "what_works": reverse("dashboard_what_works"),
+        "report": reverse("dashboard_report"),
+    }[page]
+    client = client_for(world.admin)
+    client.get(url)
+    for day in range(30):
+        for person in (world.employee, world.seller, world.marketer):
+            rollup(person, world.content, TODAY - timedelta(days=day), shares=1, clicks=2)
+    with django_assert_max_num_queries(20):
+        assert client.get(url, {"period": "90d"}).status_code == 200
