@@ -129,13 +129,12 @@ def leaderboard_for(
     me = neighbours = None
     hidden = bool(people.get(user.pk))
     if user.pk in people and scores.get(user.pk, 0) > 0:
-        with_me = rank_scores({**visible, user.pk: scores[user.pk]})
+        # A hidden caller is ranked as if listed, in a copy of the ranking.
+        with_me = rank_scores({**visible, user.pk: scores[user.pk]}) if hidden else rows
         index = next(i for i, s in enumerate(with_me) if s.key == user.pk)
         with_me[index].is_me = True
         me = with_me[index]
         neighbours = with_me[max(0, index - NEIGHBOURS) : index + NEIGHBOURS + 1]
-        for row in rows:
-            row.is_me = row.key == user.pk
     return Leaderboard(BOARD_PEOPLE, period, team, rows, me, neighbours or [], source, hidden)
 
 

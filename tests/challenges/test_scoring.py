@@ -207,3 +207,24 @@ def test_bad_rules_are_refused_with_the_field_named_and_nothing_saved(personas):
     assert response.status_code == 200
     assert response.context["rules_form"].errors.keys() == {"points_click", "click_cap"}
     assert not ScoringRule.objects.exists()
+
+
+def test_staff_reverse_click_points_from_the_django_admin(personas):
+    from django.contrib.auth import get_user_model
+
+    start = timezone.now()
+    share = make_share(personas.teammate)
+    click(share)
+    click(share)
+    with time_machine.travel(start + SETTLE * 2, tick=False):
+        clicks_settle()
+    staff = get_user_model().objects.create_superuser("staff@example.test", "x")
+    entry = PointEntry.objects.filter(reason=PointReason.CLICK).first()
+    response = client_for(staff).post(
+        reverse("admin:challenges_pointentry_changelist"),
+        {"action": "reverse_as_fraudulent", "_selected_action": [entry.pk]},
+    )
+    assert response.status_code == 302
+    reversal = PointEntry.objects.get(reason=PointReason.CLICK_FRAUD)
+    assert (reversal.reversal_of_id, reversal.points) == (entry.pk, -1)
+    assert Score.objects.get(user=personas.teammate).lifetime_points == 1
