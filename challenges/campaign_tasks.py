@@ -1,4 +1,5 @@
-"""Challenge tasks: the beat job that starts and ends challenges on time."""
+"""Challenge tasks: the beat job that starts and ends challenges on time, tells the
+audience about launches and pays and announces results."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from challenges.models import (
     Reward,
     Score,
 )
-from challenges.services.campaigns import challenge_end
+from challenges.services.campaigns import challenge_end, challenge_results_pay
 from challenges.services.rewards import redemption_fulfil, redemption_refuse, reward_redeem
 from organizations.errors import DomainError
 from organizations.models import Organization, Role, Team, User
@@ -46,6 +46,7 @@ def seed_demo_campaigns(sender: object, organization: Organization, **kwargs: An
         if ended is not None:
             # The real end: results frozen, bonus and badges paid, winners told.
             challenge_end(challenge_id=ended.pk)
+            challenge_results_pay(challenge_id=ended.pk)
         _seed_rewards(organization)
 
 
@@ -113,6 +114,10 @@ def _seed_challenges(organization: Organization) -> Challenge | None:
                 organization=organization,
                 created_by=editor,
                 launched_at=spec["starts_at"] if spec["status"] == ChallengeStatus.ACTIVE else None,
+                # Told when it started (in the demo's past): no burst of notifications now.
+                launch_announced_at=(
+                    spec["starts_at"] if spec["status"] == ChallengeStatus.ACTIVE else None
+                ),
                 **spec,
             )
             if key == "scheduled":

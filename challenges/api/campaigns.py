@@ -250,7 +250,9 @@ class ChallengeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(parameters=[ChallengeFilters])
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        services.challenges_advance(organization_id=api_caller(request).organization_id)
+        services.challenges_advance(
+            organization_id=api_caller(request).organization_id, announce=False
+        )
         page = self.paginate_queryset(self.get_queryset())
         items = list(page if page is not None else self.get_queryset())
         progress = selectors.progress_for(items, api_caller(request))
@@ -261,7 +263,9 @@ class ChallengeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(responses=ChallengeDetailSerializer)
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
-        services.challenges_advance(organization_id=api_caller(request).organization_id)
+        services.challenges_advance(
+            organization_id=api_caller(request).organization_id, announce=False
+        )
         challenge = selectors.challenge_for_user(api_caller(request), url_pk(self.kwargs))
         return self._detail(challenge, reload=False)
 

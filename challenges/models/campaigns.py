@@ -82,6 +82,10 @@ class Challenge(models.Model):
     launched_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     results_frozen_at = models.DateTimeField(null=True, blank=True)
+    # Claimed by the beat task, in the transaction that tells the audience (launch) and
+    # pays and announces the results (end): each happens once, off the page request.
+    launch_announced_at = models.DateTimeField(null=True, blank=True)
+    results_paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

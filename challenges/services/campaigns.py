@@ -1,7 +1,8 @@
 """Challenges: create and edit (editors), launch or schedule, cancel; the state machine
 draft → scheduled → active → ended moved by conditional UPDATEs (the beat task and page
 reads both call it, so two runners never both launch or end one challenge); results
-frozen once at the end, with the bonus points, badges and announcements."""
+frozen once at the end. Telling the audience about a launch, and paying and announcing
+the results, are each claimed once by the beat task, off the page request."""
 
 from __future__ import annotations
 
@@ -245,10 +246,12 @@ def challenge_cancel(
 
 
 def challenges_advance(
-    *, now: datetime | None = None, organization_id: int | None = None
+    *, now: datetime | None = None, organization_id: int | None = None, announce: bool = True
 ) -> tuple[int, int]:
     """Start every scheduled challenge whose start has come and end every active one
-    whose end has passed: (started, ended). Safe to run anywhere, any number of times."""
+    whose end has passed: (started, ended). Both are quick, so page reads run it too
+    (announce=False); the beat task also tells audiences about launches and pays and
+    announces results, which can take a while on a large organisation."""
     now = now or timezone.now()
     due = Challenge.objects.filter(
         Q(status__in=(ChallengeStatus.SCHEDULED, ChallengeStatus.ACTIVE), ends_at__lte=now)
@@ -261,22 +264,28 @@ def challenges_advance(
         if status == ChallengeStatus.SCHEDULED:
             started += challenge_start(challenge_id=pk, now=now)
         ended += challenge_end(challenge_id=pk, now=now)
+    if announce:
+        waiting = Challenge.objects.filter(
+            Q(status=ChallengeStatus.ACTIVE, launch_announced_at__isnull=True)
+            | Q(status=ChallengeStatus.ENDED, results_paid_at__isnull=True)
+        )
+        if organization_id is not None:
+            waiting = waiting.filter(organization_id=organization_id)
+        for pk, status in waiting.values_list("pk", "status"):
+            if status == ChallengeStatus.ACTIVE:
+                challenge_announce_launch(challenge_id=pk, now=now)
+            else:
+                challenge_results_pay(challenge_id=pk, now=now)
     return started, ended
 
 
 def challenge_start(*, challenge_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
-    with transaction.atomic():
-        # Zero rows: another runner started it (or it was cancelled) first.
-        updated = Challenge.objects.filter(
-            pk=challenge_id, status=ChallengeStatus.SCHEDULED, starts_at__lte=now
-        ).update(status=ChallengeStatus.ACTIVE, launched_at=now)
-        if not updated:
-            return False
-        challenge = _loaded(challenge_id)
-        if challenge.ends_at > now:
-            _announce_launch(challenge)
-    return True
+    # Zero rows: another runner started it (or it was cancelled) first.
+    updated = Challenge.objects.filter(
+        pk=challenge_id, status=ChallengeStatus.SCHEDULED, starts_at__lte=now
+    ).update(status=ChallengeStatus.ACTIVE, launched_at=now)
+    return bool(updated)
 
 
 def challenge_end(*, challenge_id: int, now: datetime | None = None) -> bool:
@@ -290,9 +299,37 @@ def challenge_end(*, challenge_id: int, now: datetime | None = None) -> bool:
         if not updated:
             return False
         challenge = _loaded(challenge_id)
-        participants = metrics.participants_of(challenge)
-        results = _freeze(challenge, participants)
-        _pay_and_announce(challenge, results, participants)
+        _freeze(challenge, metrics.participants_of(challenge))
+    return True
+
+
+def challenge_announce_launch(*, challenge_id: int, now: datetime | None = None) -> bool:
+    """Tell the audience a challenge has started, once (claimed with the notifications)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = Challenge.objects.filter(
+            pk=challenge_id, status=ChallengeStatus.ACTIVE, launch_announced_at__isnull=True
+        ).update(launch_announced_at=now)
+        if not claimed:
+            return False
+        _announce_launch(_loaded(challenge_id))
+    return True
+
+
+def challenge_results_pay(*, challenge_id: int, now: datetime | None = None) -> bool:
+    """Pay the bonus and completion points, award the badges and announce the frozen
+    results, once: the claim and every payment commit together or not at all."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = Challenge.objects.filter(
+            pk=challenge_id, status=ChallengeStatus.ENDED, results_paid_at__isnull=True
+        ).update(results_paid_at=now)
+        if not claimed:
+            return False
+        challenge = _loaded(challenge_id)
+        _pay_and_announce(
+            challenge, list(challenge.results.all()), metrics.participants_of(challenge)
+        )
     return True
 
 

@@ -36,7 +36,7 @@ def _refuse(request: MemberRequest, error: DomainError) -> None:
 @login_required
 def challenges(request: MemberRequest) -> HttpResponse:
     user = request.user
-    services.challenges_advance(organization_id=user.organization_id)
+    services.challenges_advance(organization_id=user.organization_id, announce=False)
     tab = request.GET.get("tab", "active")
     if tab not in selectors.TABS or (tab == "drafts" and not user.can_edit_content):
         tab = "active"
@@ -69,7 +69,7 @@ def challenges(request: MemberRequest) -> HttpResponse:
 @login_required
 def challenge_detail(request: MemberRequest, pk: int) -> HttpResponse:
     user = request.user
-    services.challenges_advance(organization_id=user.organization_id)
+    services.challenges_advance(organization_id=user.organization_id, announce=False)
     challenge = selectors.challenge_for_user(user, pk)
     board = selectors.challenge_board(user, challenge)
     template = "challenges/_challenge_board.html" if request.htmx else "challenges/challenge.html"
@@ -138,7 +138,9 @@ def challenge_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse
                 actor=request.user, challenge=challenge, request=request
             )
             if challenge.status == ChallengeStatus.ACTIVE:
-                messages.success(request, _("The challenge is running: its audience was told."))
+                messages.success(
+                    request, _("The challenge is running: its audience is told within a minute.")
+                )
             else:
                 messages.success(
                     request, _("The challenge is scheduled: it starts on its own at its start.")

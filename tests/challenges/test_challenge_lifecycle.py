@@ -49,6 +49,11 @@ def test_launch_starts_now_and_tells_the_audience_once(
     challenge = _draft(personas, teams=[personas.team])
     launched = services.challenge_launch(actor=personas.owner, challenge=challenge)
     assert launched.status == ChallengeStatus.ACTIVE and launched.launched_at is not None
+    # The editor's request does not wait for the notifications: the beat task sends them.
+    assert not Notification.objects.filter(kind=services.KIND_LAUNCHED).exists()
+    services.challenges_advance(announce=False)
+    assert not Notification.objects.filter(kind=services.KIND_LAUNCHED).exists()
+    assert advance_challenges() == {"started": 0, "ended": 0}
     told = set(
         Notification.objects.filter(kind=services.KIND_LAUNCHED).values_list(
             "recipient_id", flat=True
@@ -117,9 +122,13 @@ def test_end_freezes_ranks_winners_goal_and_pays_once(personas):
         organization=personas.organization, event="challenge_completed", points=20
     )
     challenge, a, b = _ended_with_results(personas)
-    assert services.challenges_advance() == (0, 1)
+    # A page read ends it and freezes the results at once; the beat task pays.
+    assert services.challenges_advance(announce=False) == (0, 1)
+    assert not PointEntry.objects.filter(reason=PointReason.CHALLENGE_BONUS).exists()
+    assert services.challenges_advance() == (0, 0)
     challenge.refresh_from_db()
     assert challenge.status == ChallengeStatus.ENDED and challenge.results_frozen_at
+    assert challenge.results_paid_at is not None
     results = {r.user_id: r for r in ChallengeResult.objects.filter(challenge=challenge)}
     assert {u: (int(r.value), r.rank, r.is_winner, r.goal_reached) for u, r in results.items()} == {
         a.pk: (3, 1, True, True),
@@ -141,6 +150,7 @@ def test_end_freezes_ranks_winners_goal_and_pays_once(personas):
     assert "You won" in won.title and won.body == "A trophy"
     # A second run (beat and a page read) finds nothing to do.
     assert services.challenge_end(challenge_id=challenge.pk) is False
+    assert services.challenge_results_pay(challenge_id=challenge.pk) is False
     assert services.challenges_advance() == (0, 0)
     assert entries.count() == 3
     assert Notification.objects.filter(kind=services.KIND_RESULTS, recipient=a).count() == 1
@@ -206,13 +216,15 @@ def test_team_mode_pays_every_member_of_the_winning_team(personas):
 def test_two_concurrent_end_runs_freeze_and_pay_once(personas):
     challenge, a, _b = _ended_with_results(personas)
     barrier = threading.Barrier(2)
-    outcomes: list[bool] = []
+    outcomes: list[tuple[bool, bool]] = []
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
             barrier.wait(timeout=10)
-            outcomes.append(services.challenge_end(challenge_id=challenge.pk))
+            ended = services.challenge_end(challenge_id=challenge.pk)
+            paid = services.challenge_results_pay(challenge_id=challenge.pk)
+            outcomes.append((ended, paid))
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
         finally:
@@ -224,6 +236,8 @@ def test_two_concurrent_end_runs_freeze_and_pay_once(personas):
     for thread in threads:
         thread.join(timeout=30)
     assert not errors
-    assert sorted(outcomes) == [False, True]
+    assert sorted(ended for ended, _paid in outcomes) == [False, True]
+    assert sorted(paid for _ended, paid in outcomes) == [False, True]
     assert ChallengeResult.objects.filter(challenge=challenge).count() == 3
     assert PointEntry.objects.filter(reason=PointReason.CHALLENGE_BONUS, user=a).count() == 1
+    assert Notification.objects.filter(kind=services.KIND_RESULTS, recipient=a).count() == 1
