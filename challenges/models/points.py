@@ -234,6 +234,8 @@ class ClickSettleState(models.Model):
 
     name = models.CharField(max_length=30, unique=True, default="clicks")
     settled_until = models.DateTimeField(null=True, blank=True)
+    # Set while a backlog is worked through batch by batch: the last click looked at.
+    last_click_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name}: {self.settled_until}"

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -133,7 +134,7 @@ class _ClickRules:
     zone: ZoneInfo
 
 
-def clicks_settle(*, now: datetime | None = None) -> int:
+def clicks_settle(*, now: datetime | None = None, batch_size: int = CLICK_SETTLE_BATCH) -> int:
     """Pay the clicks that have settled: not the sharer's own, on a share still
     published, at most the rule's cap per share and day (organisation's time zone), one per
     visitor. Bots and prefetches never reach here (they are not stored). Returns how many
@@ -147,14 +148,23 @@ def clicks_settle(*, now: datetime | None = None) -> int:
         )
         state = ClickSettleState.objects.select_for_update().get(name="clicks")
         clicks = Click.objects.filter(recorded_at__lte=until, is_self=False).select_related("share")
-        if state.settled_until is not None:
-            clicks = clicks.filter(recorded_at__gt=state.settled_until - CLICK_SETTLE_OVERLAP)
-        batch = list(clicks.order_by("recorded_at", "pk")[:CLICK_SETTLE_BATCH])
+        since = state.settled_until
+        if since is not None and state.last_click_id is not None:
+            # Working through a backlog: strictly after the last click looked at, so that
+            # a burst of clicks recorded at one moment cannot hold the job in place.
+            clicks = clicks.filter(
+                Q(recorded_at__gt=since) | Q(recorded_at=since, pk__gt=state.last_click_id)
+            )
+        elif since is not None:
+            clicks = clicks.filter(recorded_at__gt=since - CLICK_SETTLE_OVERLAP)
+        batch = list(clicks.order_by("recorded_at", "pk")[:batch_size])
         if batch:
             paid = _clicks_pay(batch)
-        full = len(batch) == CLICK_SETTLE_BATCH
-        state.settled_until = batch[-1].recorded_at if full else until
-        state.save(update_fields=["settled_until"])
+        if len(batch) == batch_size:
+            state.settled_until, state.last_click_id = batch[-1].recorded_at, batch[-1].pk
+        else:
+            state.settled_until, state.last_click_id = until, None
+        state.save(update_fields=["settled_until", "last_click_id"])
     return paid
 
 

@@ -228,3 +228,19 @@ def test_staff_reverse_click_points_from_the_django_admin(personas):
     reversal = PointEntry.objects.get(reason=PointReason.CLICK_FRAUD)
     assert (reversal.reversal_of_id, reversal.points) == (entry.pk, -1)
     assert Score.objects.get(user=personas.teammate).lifetime_points == 1
+
+
+def test_a_burst_larger_than_a_batch_is_worked_through_and_then_overlap_is_harmless(personas):
+    start = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        shares = [make_share(personas.teammate) for _ in range(3)]
+        for share in shares:  # seven clicks recorded at the very same moment
+            for _ in range(2 if share != shares[-1] else 3):
+                click(share)
+    later = start + SETTLE * 2
+    with time_machine.travel(later, tick=False):
+        runs = [clicks_settle(batch_size=3) for _ in range(4)]
+    assert runs == [3, 3, 1, 0]
+    assert _click_points(personas.teammate) == 7
+    with time_machine.travel(later + timedelta(minutes=5), tick=False):
+        assert clicks_settle(batch_size=3) == 0  # re-reads the overlap, pays nothing twice
