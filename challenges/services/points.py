@@ -28,7 +28,7 @@ from challenges.models import (
     ScoringRule,
 )
 from organizations.errors import ConflictError
-from organizations.models import User
+from organizations.models import Organization, User
 
 # What an event pays when the organisation has no rule of its own.
 DEFAULT_POINTS: dict[str, int] = {
@@ -332,8 +332,14 @@ def _after_ledger_change(
     from challenges.services.levels import level_progress, levels_for
 
     reason = original_reason or entry.reason
-    organization = user.organization
-    assert organization is not None
+    # The entry's organisation: a reversal may come after the person left it.
+    organization = (
+        user.organization
+        if user.organization_id == entry.organization_id
+        else Organization.objects.filter(pk=entry.organization_id).first()
+    )
+    if organization is None:
+        return
     zone = ZoneInfo(organization.time_zone)
     streak = None
     if reason in SHARE_REASONS:

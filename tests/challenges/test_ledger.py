@@ -249,3 +249,19 @@ def test_removing_a_person_or_an_organisation_takes_their_ledger_along(personas)
     personas.other_organization.delete()
     assert not PointEntry.objects.exists()
     assert not Score.objects.exists()
+
+
+def test_a_share_recalled_after_its_author_left_is_still_reversed(personas):
+    user = personas.teammate
+    points_award(
+        user=user,
+        reason="share_published",
+        points=10,
+        source_key="s:left",
+        occurred_at=timezone.now(),
+    )
+    user.organization = None
+    user.save()
+    entry = points_reverse(source_key="s:left", reversal_key="r:left", reason="share_recalled")
+    assert entry is not None and entry.organization_id == personas.organization.pk
+    assert Score.objects.get(user=user).lifetime_points == 0
