@@ -73,9 +73,11 @@ def badges_check(
     streak_weeks: int,
     at: datetime,
 ) -> list[BadgeAward]:
-    """Award the count and streak badges the employee has reached and does not hold yet."""
-    due = [badge for threshold, badge in SHARE_BADGES if share_count >= threshold]
-    due += [badge for threshold, badge in CLICK_BADGES if click_count >= threshold]
+    """Award the count and streak badges the employee has just reached and does not hold
+    yet. Counts move by one under the Score row's lock, so each value is seen by exactly
+    one award: looking for an equal threshold spares a query on every other award."""
+    due = [badge for threshold, badge in SHARE_BADGES if share_count == threshold]
+    due += [badge for threshold, badge in CLICK_BADGES if click_count == threshold]
     if streak_weeks >= STREAK_BADGE_WEEKS:
         due.append(BadgeKind.STREAK_4_WEEKS)
     if not due:
