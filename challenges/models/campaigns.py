@@ -135,6 +135,8 @@ class ChallengeResult(models.Model):
     # Frozen with the result: a person hidden from rankings at the end stays out of the
     # public list even if they change their mind later.
     hidden = models.BooleanField(default=False)
+    # Set in the transaction that pays this result's bonus and tells its people.
+    paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["rank", "pk"]

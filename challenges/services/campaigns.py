@@ -316,21 +316,89 @@ def challenge_announce_launch(*, challenge_id: int, now: datetime | None = None)
     return True
 
 
-def challenge_results_pay(*, challenge_id: int, now: datetime | None = None) -> bool:
-    """Pay the bonus and completion points, award the badges and announce the frozen
-    results, once: the claim and every payment commit together or not at all."""
+def challenge_results_pay(*, challenge_id: int, now: datetime | None = None) -> int:
+    """Pay and announce the frozen results, one result at a time: each result row is
+    claimed with its payments and notification in a short transaction of its own, so
+    every person is paid once, score rows are never locked for long, and a run that
+    stops halfway is finished by the next one. Returns the number of results handled."""
     now = now or timezone.now()
-    with transaction.atomic():
-        claimed = Challenge.objects.filter(
-            pk=challenge_id, status=ChallengeStatus.ENDED, results_paid_at__isnull=True
-        ).update(results_paid_at=now)
-        if not claimed:
-            return False
-        challenge = _loaded(challenge_id)
-        _pay_and_announce(
-            challenge, list(challenge.results.all()), metrics.participants_of(challenge)
+    challenge = _loaded(challenge_id)
+    if challenge.status != ChallengeStatus.ENDED:
+        return 0
+    members = metrics.participants_of(challenge).members_of
+    completion = scoring_points(
+        organization_id=challenge.organization_id, event=ScoringEvent.CHALLENGE_COMPLETED
+    )
+    handled = 0
+    pending = challenge.results.filter(paid_at__isnull=True).values_list("pk", flat=True)
+    for result_id in list(pending):
+        with transaction.atomic():
+            claimed = ChallengeResult.objects.filter(pk=result_id, paid_at__isnull=True).update(
+                paid_at=now
+            )
+            if not claimed:
+                continue  # another runner has it
+            result = ChallengeResult.objects.get(pk=result_id)
+            ids = members.get(result.team_id, set()) if result.team_id else {result.user_id}
+            for person in User.objects.filter(pk__in=ids, is_active=True):
+                _pay_one(challenge, result, person, completion)
+            handled += 1
+    if not challenge.results.filter(paid_at__isnull=True).exists():
+        Challenge.objects.filter(pk=challenge_id, results_paid_at__isnull=True).update(
+            results_paid_at=now
         )
-    return True
+    return handled
+
+
+def _pay_one(challenge: Challenge, result: ChallengeResult, person: User, completion: int) -> None:
+    """The bonus goes to winners (or, with a goal and no ranking, to whoever reached the
+    goal); reaching the goal pays the organisation's "challenge completed" points; winners
+    get the badge. Each payment has its own source key: never paid twice."""
+    prefix = metrics.bonus_key_prefix(challenge.pk)
+    paid_at = challenge.ends_at
+    earns_bonus = result.is_winner if challenge.winners_count else result.goal_reached
+    if earns_bonus:
+        points_award(
+            user=person,
+            reason=PointReason.CHALLENGE_BONUS,
+            points=challenge.bonus_points,
+            source_key=f"{prefix}bonus:{person.pk}",
+            occurred_at=paid_at,
+            note=challenge.title,
+        )
+    if result.goal_reached:
+        points_award(
+            user=person,
+            reason=PointReason.CHALLENGE_COMPLETED,
+            points=completion,
+            source_key=f"{prefix}completed:{person.pk}",
+            occurred_at=paid_at,
+            note=challenge.title,
+        )
+    if result.is_winner:
+        badge_award(
+            user=person,
+            badge=BadgeKind.CHALLENGE_WINNER,
+            key=f"challenge_winner:{challenge.pk}:{person.pk}",
+            awarded_at=paid_at,
+        )
+    with translation.override(person.language):
+        if result.is_winner:
+            title = _("You won the challenge “%(title)s”!") % {"title": challenge.title}
+            body = challenge.prize
+        elif result.goal_reached:
+            title = _("You completed the challenge “%(title)s”") % {"title": challenge.title}
+            body = ""
+        else:
+            title = _("The results of “%(title)s” are out") % {"title": challenge.title}
+            body = ""
+        notification_create(
+            recipient=person,
+            kind=KIND_RESULTS,
+            title=title,
+            body=body,
+            url=reverse("challenge_detail", args=[challenge.pk]),
+        )
 
 
 def _loaded(challenge_id: int) -> Challenge:
@@ -404,74 +472,6 @@ def _freeze(challenge: Challenge, participants: metrics.Participants) -> list[Ch
                 )
     ChallengeResult.objects.bulk_create(results)
     return results
-
-
-def _pay_and_announce(
-    challenge: Challenge, results: list[ChallengeResult], participants: metrics.Participants
-) -> None:
-    """Bonus to winners (or, with a goal and no ranking, to whoever reached the goal), the
-    organisation's "challenge completed" points for reaching the goal, the winner badge.
-    Every payment has its own source key, so it is made once whatever happens."""
-    members = participants.members_of
-    winners: set[int] = set()
-    completed: set[int] = set()
-    for result in results:
-        if result.team_id:
-            concerned = members.get(result.team_id, set())
-        else:
-            concerned = {result.user_id} if result.user_id else set()
-        if result.is_winner:
-            winners |= concerned
-        if result.goal_reached:
-            completed |= concerned
-    bonus_to = winners if challenge.winners_count else completed
-    paid_at = challenge.ends_at
-    prefix = metrics.bonus_key_prefix(challenge.pk)
-    completion = scoring_points(
-        organization_id=challenge.organization_id, event=ScoringEvent.CHALLENGE_COMPLETED
-    )
-    people = {
-        user.pk: user
-        for user in User.objects.filter(pk__in=winners | completed | participants.user_ids)
-    }
-    for user_id in sorted(bonus_to):
-        points_award(
-            user=people[user_id],
-            reason=PointReason.CHALLENGE_BONUS,
-            points=challenge.bonus_points,
-            source_key=f"{prefix}bonus:{user_id}",
-            occurred_at=paid_at,
-            note=challenge.title,
-        )
-    for user_id in sorted(completed):
-        points_award(
-            user=people[user_id],
-            reason=PointReason.CHALLENGE_COMPLETED,
-            points=completion,
-            source_key=f"{prefix}completed:{user_id}",
-            occurred_at=paid_at,
-            note=challenge.title,
-        )
-    for user_id in sorted(winners):
-        badge_award(
-            user=people[user_id],
-            badge=BadgeKind.CHALLENGE_WINNER,
-            key=f"challenge_winner:{challenge.pk}:{user_id}",
-            awarded_at=paid_at,
-        )
-    url = reverse("challenge_detail", args=[challenge.pk])
-    for user in people.values():
-        with translation.override(user.language):
-            if user.pk in winners:
-                title = _("You won the challenge “%(title)s”!") % {"title": challenge.title}
-                body = challenge.prize
-            elif user.pk in completed:
-                title = _("You completed the challenge “%(title)s”") % {"title": challenge.title}
-                body = ""
-            else:
-                title = _("The results of “%(title)s” are out") % {"title": challenge.title}
-                body = ""
-            notification_create(recipient=user, kind=KIND_RESULTS, title=title, body=body, url=url)
 
 
 def _announce_launch(challenge: Challenge) -> None:

@@ -129,6 +129,7 @@ def test_end_freezes_ranks_winners_goal_and_pays_once(personas):
     challenge.refresh_from_db()
     assert challenge.status == ChallengeStatus.ENDED and challenge.results_frozen_at
     assert challenge.results_paid_at is not None
+    assert not challenge.results.filter(paid_at__isnull=True).exists()
     results = {r.user_id: r for r in ChallengeResult.objects.filter(challenge=challenge)}
     assert {u: (int(r.value), r.rank, r.is_winner, r.goal_reached) for u, r in results.items()} == {
         a.pk: (3, 1, True, True),
@@ -150,7 +151,7 @@ def test_end_freezes_ranks_winners_goal_and_pays_once(personas):
     assert "You won" in won.title and won.body == "A trophy"
     # A second run (beat and a page read) finds nothing to do.
     assert services.challenge_end(challenge_id=challenge.pk) is False
-    assert services.challenge_results_pay(challenge_id=challenge.pk) is False
+    assert services.challenge_results_pay(challenge_id=challenge.pk) == 0
     assert services.challenges_advance() == (0, 0)
     assert entries.count() == 3
     assert Notification.objects.filter(kind=services.KIND_RESULTS, recipient=a).count() == 1
@@ -216,7 +217,7 @@ def test_team_mode_pays_every_member_of_the_winning_team(personas):
 def test_two_concurrent_end_runs_freeze_and_pay_once(personas):
     challenge, a, _b = _ended_with_results(personas)
     barrier = threading.Barrier(2)
-    outcomes: list[tuple[bool, bool]] = []
+    outcomes: list[tuple[bool, int]] = []
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -237,7 +238,35 @@ def test_two_concurrent_end_runs_freeze_and_pay_once(personas):
         thread.join(timeout=30)
     assert not errors
     assert sorted(ended for ended, _paid in outcomes) == [False, True]
-    assert sorted(paid for _ended, paid in outcomes) == [False, True]
+    # Three results, each claimed and paid by exactly one of the two runners.
+    assert sum(paid for _ended, paid in outcomes) == 3
     assert ChallengeResult.objects.filter(challenge=challenge).count() == 3
     assert PointEntry.objects.filter(reason=PointReason.CHALLENGE_BONUS, user=a).count() == 1
     assert Notification.objects.filter(kind=services.KIND_RESULTS, recipient=a).count() == 1
+
+
+def test_a_payment_run_that_stops_halfway_is_finished_by_the_next(personas, monkeypatch):
+    challenge, a, _b = _ended_with_results(personas)
+    services.challenges_advance(announce=False)
+    real = services.notification_create
+    calls = {"n": 0}
+
+    def failing_second(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker lost")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "notification_create", failing_second)
+    with pytest.raises(RuntimeError):
+        services.challenge_results_pay(challenge_id=challenge.pk)
+    # The first result is paid and told; the second rolled back whole.
+    assert ChallengeResult.objects.filter(challenge=challenge, paid_at__isnull=False).count() == 1
+    assert PointEntry.objects.filter(reason=PointReason.CHALLENGE_BONUS).count() == 1
+    monkeypatch.setattr(services, "notification_create", real)
+    assert services.challenges_advance() == (0, 0)
+    challenge.refresh_from_db()
+    assert challenge.results_paid_at is not None
+    assert PointEntry.objects.filter(reason=PointReason.CHALLENGE_BONUS, user=a).count() == 1
+    assert PointEntry.objects.filter(reason=PointReason.CHALLENGE_COMPLETED).count() == 2
+    assert Notification.objects.filter(kind=services.KIND_RESULTS).count() == 3
