@@ -1,4 +1,4 @@
-"""Demo sharing for `seed_demo`: four weeks of shares of the demo library by about 35 of
+"""Demo sharing for `seed_demo`: three months of shares of the demo library by about 35 of
 the 60 people (a few champions, many occasional sharers, some who never share), in every
 state a share reaches, their tracked links, and the clicks those links received.
 
@@ -72,7 +72,7 @@ logger = logging.getLogger(__name__)
 DEMO_DOMAIN = "demo.portevoix.test"
 # Keys of demo rows: stable across runs and databases.
 NAMESPACE = uuid.UUID("5f0c1f9e-3a57-4d8e-9c41-7e2b6d0a9b11")
-WINDOW = timedelta(days=28)
+WINDOW = timedelta(days=90)
 SANDBOX_DEFAULT = "http://127.0.0.1:8025"
 SHARERS = 35
 CHAMPIONS, REGULARS = 4, 9
@@ -185,7 +185,7 @@ class _DemoSharing:
         self._write(sharers)
 
     def _contents(self) -> list[Content]:
-        """What was on the feed at some point of the last four weeks (withdrawn content
+        """What was on the feed at some point of the last three months (withdrawn content
         included: it was shared before its withdrawal)."""
         contents = (
             Content.objects.filter(
@@ -226,13 +226,13 @@ class _DemoSharing:
         for rank, user in enumerate(candidates[:SHARERS]):
             rng = _rng(user.email, "level")
             if user == self.manager:
-                level, actions, reach = "regular", 5, 1.2
+                level, actions, reach = "regular", 12, 1.2
             elif rank <= CHAMPIONS:
-                level, actions, reach = "champion", rng.randint(9, 12), rng.uniform(1.4, 2.2)
+                level, actions, reach = "champion", rng.randint(22, 30), rng.uniform(1.4, 2.2)
             elif rank <= CHAMPIONS + REGULARS:
-                level, actions, reach = "regular", rng.randint(3, 5), rng.uniform(0.8, 1.3)
+                level, actions, reach = "regular", rng.randint(8, 13), rng.uniform(0.8, 1.3)
             else:
-                level, actions, reach = "occasional", rng.randint(1, 2), rng.uniform(0.4, 0.9)
+                level, actions, reach = "occasional", rng.randint(1, 4), rng.uniform(0.4, 0.9)
             own = sorted(team.pk for team in user.teams.all())
             reachable: set[int] = set()
             for team_id in own:

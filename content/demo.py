@@ -1,11 +1,11 @@
 """Demo content for `seed_demo`: the policy and rules of a French pharmaceutical company,
-topics, guideline pages with a social media charter, about forty posts in every state of
+topics, guideline pages with a social media charter, about fifty posts in every state of
 their life, and a few employee suggestions.
 
 Idempotent: every post is keyed on its title, every other object on what makes it unique,
 so a second run creates nothing. The workflow goes through the services (versions, reviews,
 audit entries, notifications exist as they would in real use); dates are then moved into
-the past with plain updates so that the feed looks like two months of activity.
+the past with plain updates so that the feed looks like three months of activity.
 """
 
 from __future__ import annotations
@@ -849,6 +849,170 @@ POSTS: list[DemoPost] = [
             "Retiré à la demande des affaires médicales : les résultats ne sont pas encore "
             "publiés dans une revue à comité de lecture."
         ),
+    ),
+    # --- Published two to three months ago (the analytics history) ------------------------
+    # Appended last so that the earlier posts keep their place (and time of day).
+    DemoPost(
+        title="Santéa renouvelle son partenariat avec la Ligue contre le cancer",
+        kind=ContentKind.LINK,
+        state=PUBLISHED,
+        day=-61,
+        topics=("RSE",),
+        link="/actualites/partenariat-ligue",
+        preview=(
+            "Trois ans de plus aux côtés de la Ligue contre le cancer",
+            "Un soutien à la recherche et aux associations de patients.",
+        ),
+        why="Un engagement de long terme que nos équipes portent au quotidien.",
+        hashtags=("#Santéa", "#RSE"),
+        linkedin=(
+            "Fier que Santéa renouvelle pour trois ans son partenariat avec la Ligue contre "
+            "le cancer : recherche, soutien aux patients et aux aidants.",
+            "Trois ans de plus aux côtés de la Ligue contre le cancer : un engagement qui "
+            "nous tient à cœur.",
+        ),
+        x=("Santéa renouvelle son partenariat avec la Ligue contre le cancer pour 3 ans.",),
+    ),
+    DemoPost(
+        title="Nos techniciens de production racontent leur métier",
+        kind=ContentKind.TEXT,
+        state=PUBLISHED,
+        day=-64,
+        topics=("Recrutement", "Vie de l'entreprise"),
+        why="Les métiers de la production sont nos plus gros besoins de recrutement.",
+        hashtags=("#Production", "#Recrutement"),
+        linkedin=(
+            "Conduite de ligne, contrôle en cours de fabrication, maintenance : nos "
+            "techniciens de production racontent leur quotidien. Et nous recrutons !",
+        ),
+        facebook=("Rencontrez nos techniciens de production, ils racontent leur métier.",),
+    ),
+    DemoPost(
+        title="Santéa publishes its 2025 clinical trial transparency report",
+        kind=ContentKind.LINK,
+        state=PUBLISHED,
+        day=-67,
+        language="en",
+        topics=("Innovation",),
+        link="/en/news/clinical-transparency-2025",
+        preview=(
+            "Clinical trial transparency report 2025",
+            "Every trial registered, every result published.",
+        ),
+        why="Transparency is what regulators and patients expect from us.",
+        hashtags=("#ClinicalTrials", "#Transparency"),
+        linkedin=(
+            "Every trial we sponsor is registered before it starts and its results are "
+            "published: our 2025 transparency report is out.",
+        ),
+        x=("Our 2025 clinical trial transparency report is out: every result published.",),
+    ),
+    DemoPost(
+        title="Semaine européenne du développement durable sur nos sites",
+        kind=ContentKind.TEXT,
+        state=PUBLISHED,
+        day=-70,
+        topics=("RSE", "Événements"),
+        why="Montrer nos actions concrètes, site par site.",
+        hashtags=("#DéveloppementDurable",),
+        linkedin=(
+            "Ateliers, covoiturage, ramassage de déchets : la semaine du développement "
+            "durable a mobilisé nos équipes de Paris et Lyon.",
+        ),
+        x=("Une semaine du développement durable très suivie sur nos sites !",),
+        facebook=("Retour sur notre semaine du développement durable à Paris et Lyon.",),
+    ),
+    DemoPost(
+        title="Pharmacovigilance : comment déclarer un effet indésirable",
+        kind=ContentKind.LINK,
+        state=PUBLISHED,
+        day=-73,
+        topics=("Produits",),
+        link="/pharmacovigilance/declarer",
+        preview=(
+            "Déclarer un effet indésirable",
+            "Patients et professionnels de santé peuvent déclarer un effet indésirable.",
+        ),
+        why="Rappeler à tous que chaque déclaration compte.",
+        evergreen=True,
+        linkedin=(
+            "Patients, professionnels de santé : chaque effet indésirable déclaré aide à "
+            "mieux connaître les médicaments. Voici comment faire.",
+        ),
+    ),
+    DemoPost(
+        title="Trois questions à notre directrice de la recherche",
+        kind=ContentKind.TEXT,
+        state=PUBLISHED,
+        day=-76,
+        topics=("Innovation",),
+        audience=("Research & Development", "Medical Affairs"),
+        why="Une vision de nos priorités de recherche pour les trois ans à venir.",
+        hashtags=("#Recherche",),
+        linkedin=(
+            "Immunologie, maladies rares, données de vie réelle : notre directrice de la "
+            "recherche présente nos priorités pour les trois prochaines années.",
+        ),
+    ),
+    DemoPost(
+        title="Journée sécurité : zéro accident sur le site de Lyon",
+        kind=ContentKind.TEXT,
+        state=PUBLISHED,
+        day=-79,
+        topics=("Vie de l'entreprise",),
+        why="Un an sans accident avec arrêt : le travail de toutes les équipes.",
+        hashtags=("#Sécurité", "#Lyon"),
+        linkedin=(
+            "Un an sans accident avec arrêt sur le site de Lyon : bravo à toutes les "
+            "équipes pour leur vigilance au quotidien.",
+        ),
+        x=("Site de Lyon : un an sans accident avec arrêt. Bravo aux équipes !",),
+    ),
+    DemoPost(
+        title="Welcome to our 2026 graduate programme",
+        kind=ContentKind.TEXT,
+        state=PUBLISHED,
+        day=-82,
+        language="en",
+        topics=("Recrutement",),
+        why="Our graduates are tomorrow's managers: make them feel welcome.",
+        hashtags=("#Graduates",),
+        linkedin=(
+            "Twelve graduates joined Santéa this month for two years across production, "
+            "quality and data. Welcome aboard!",
+        ),
+        x=("Welcome to the twelve graduates joining Santéa this month!",),
+    ),
+    DemoPost(
+        title="Nos sirops pédiatriques désormais fabriqués en France",
+        kind=ContentKind.LINK,
+        state=PUBLISHED,
+        day=-85,
+        topics=("Produits", "Vie de l'entreprise"),
+        link="/actualites/relocalisation-sirops",
+        preview=(
+            "La production de nos sirops pédiatriques relocalisée à Lyon",
+            "Une ligne dédiée et 25 emplois créés.",
+        ),
+        why="Une relocalisation dont toute l'entreprise peut être fière.",
+        hashtags=("#MadeInFrance",),
+        linkedin=(
+            "Nos sirops pédiatriques sont désormais fabriqués à Lyon : une ligne dédiée et "
+            "25 emplois créés.",
+            "Relocaliser la production de médicaments essentiels, c'est possible : nos "
+            "sirops pédiatriques sont fabriqués à Lyon.",
+        ),
+        x=("Nos sirops pédiatriques sont désormais fabriqués en France, à Lyon.",),
+        facebook=("Nos sirops pour enfants sont maintenant fabriqués à Lyon !",),
+    ),
+    DemoPost(
+        title="Bienvenue aux nouveaux arrivants de janvier",
+        kind=ContentKind.TEXT,
+        state=PUBLISHED,
+        day=-88,
+        topics=("Vie de l'entreprise",),
+        why="Un accueil chaleureux commence par un message public.",
+        linkedin=("Vingt nouveaux collègues ont rejoint Santéa ce mois-ci. Bienvenue à eux !",),
     ),
 ]
 

@@ -39,7 +39,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from advocacy.models import Click, Share, ShareMode
@@ -54,6 +53,8 @@ from analytics.services.settings import analytics_settings_get
 from organizations.models import Organization
 
 LAG = timedelta(minutes=5)
+# Days read together: bounds the rows one read holds, and what an interruption loses.
+CHUNK_DAYS = 31
 GROWTH_FIELDS = ("impressions", "reactions", "comments", "reshares")
 _CENT = Decimal("0.01")
 
@@ -119,18 +120,16 @@ def _fill_organization(organization: Organization, *, now: datetime, rebuild: bo
     days = _dirty_days(organization, zone, low=watermark, high=high)
     rates = analytics_settings_get(organization_id=organization.pk)
     filled = 0
-    for day in days:
-        if done_day is not None and day <= done_day:
-            continue
+    for chunk in _chunks([day for day in days if done_day is None or day > done_day]):
         with transaction.atomic():
             # One pass per organisation at a time: two would insert the same bucket.
             FillState.objects.select_for_update().filter(name=pass_name).first()
-            _fill_day(organization, zone, day, rates)
+            _fill_days(organization, zone, chunk, rates)
             FillState.objects.update_or_create(
                 name=done_name,
-                defaults={"watermark": datetime.combine(day, time.min, tzinfo=UTC)},
+                defaults={"watermark": datetime.combine(chunk[-1], time.min, tzinfo=UTC)},
             )
-        filled += 1
+        filled += len(chunk)
     with transaction.atomic():
         FillState.objects.update_or_create(name=name, defaults={"watermark": high})
         FillState.objects.filter(name__in=[pass_name, done_name]).delete()
@@ -233,19 +232,37 @@ class _Row:
         )
 
 
-def _fill_day(
-    organization: Organization, zone: ZoneInfo, day: date, rates: AnalyticsSettings
-) -> None:
-    start, end = _day_bounds(day, zone)
-    org = organization.pk
-    rows: dict[Key, _Row] = defaultdict(_Row)
+def _chunks(days: list[date]) -> list[list[date]]:
+    """Sorted days in runs spanning at most CHUNK_DAYS: each run is read with one query
+    per source and written in one transaction."""
+    chunks: list[list[date]] = []
+    for day in days:
+        if chunks and (day - chunks[-1][0]).days < CHUNK_DAYS:
+            chunks[-1].append(day)
+        else:
+            chunks.append([day])
+    return chunks
 
-    shares = list(
-        Share.objects.filter(
+
+def _fill_days(
+    organization: Organization, zone: ZoneInfo, days: list[date], rates: AnalyticsSettings
+) -> None:
+    """Rebuild the buckets of `days` (sorted, within CHUNK_DAYS) from the raw events."""
+    start, end = _day_bounds(days[0], zone)[0], _day_bounds(days[-1], zone)[1]
+    wanted = set(days)
+    org = organization.pk
+    rows: dict[date, dict[Key, _Row]] = {day: defaultdict(_Row) for day in days}
+
+    shares = [
+        (pk, user, content, network, mode, at, _local_day(at, zone))
+        for pk, user, content, network, mode, at in Share.objects.filter(
             organization_id=org, published_at__gte=start, published_at__lt=end
-        ).values_list("pk", "user_id", "content_id", "network", "mode", "published_at")
-    )
-    api_ids = [pk for pk, _u, _c, _n, mode, _at in shares if mode == ShareMode.API]
+        )
+        .order_by()
+        .values_list("pk", "user_id", "content_id", "network", "mode", "published_at")
+    ]
+    shares = [share for share in shares if share[6] in wanted]
+    api_ids = [share[0] for share in shares if share[4] == ShareMode.API]
     followers = dict(
         MetricPoll.objects.filter(share_id__in=api_ids, followers__isnull=False).values_list(
             "share_id", "followers"
@@ -253,16 +270,21 @@ def _fill_day(
     )
     with_impressions = set(
         MetricSnapshot.objects.filter(share_id__in=api_ids, impressions__isnull=False)
+        .order_by()
         .values_list("share_id", flat=True)
         .distinct()
     )
     link_reach = _link_followers(
         org,
-        [(pk, user, network, at) for pk, user, _c, network, mode, at in shares if mode != "api"],
+        [
+            (pk, user, network, at)
+            for pk, user, _c, network, mode, at, _d in shares
+            if mode != "api"
+        ],
         end,
     )
-    for pk, user_id, content_id, network, mode, _at in shares:
-        row = rows[(user_id, content_id, network)]
+    for pk, user_id, content_id, network, mode, _at, day in shares:
+        row = rows[day][(user_id, content_id, network)]
         if mode == ShareMode.API:
             row.shares += 1
             reach = followers.get(pk, 0)
@@ -276,39 +298,24 @@ def _fill_day(
             row.stand_in += reach
             row.reach_stands_in = True
 
-    for sharer, content_id, network, clicks, unique in (
+    visitors: dict[tuple[date, Key], set[str]] = defaultdict(set)
+    for sharer, content_id, network, clicked_at, visitor in (
         Click.objects.filter(
             organization_id=org, clicked_at__gte=start, clicked_at__lt=end, is_self=False
         )
-        .values("sharer_id", "content_id", "network")
-        .annotate(clicks=Count("pk"), unique=Count("visitor", distinct=True))
-        .values_list("sharer_id", "content_id", "network", "clicks", "unique")
+        .order_by()
+        .values_list("sharer_id", "content_id", "network", "clicked_at", "visitor")
     ):
-        row = rows[(sharer, content_id, network)]
-        row.clicks += clicks
-        row.unique_clicks += unique
+        day = _local_day(clicked_at, zone)
+        if day in wanted:
+            rows[day][(sharer, content_id, network)].clicks += 1
+            visitors[(day, (sharer, content_id, network))].add(visitor)
+    for (day, key), seen in visitors.items():
+        rows[day][key].unique_clicks = len(seen)
 
-    polled_today = MetricSnapshot.objects.filter(
-        organization_id=org, fetched_at__gte=start, fetched_at__lt=end
-    ).values("share_id")
-    aggregates = {}
-    for field in GROWTH_FIELDS:
-        aggregates[f"before_{field}"] = Max(field, filter=Q(fetched_at__lt=start))
-        aggregates[f"upto_{field}"] = Max(field)
-    for growth in (
-        MetricSnapshot.objects.filter(share_id__in=polled_today, fetched_at__lt=end)
-        .values("share_id", "share__user_id", "share__content_id", "share__network")
-        .annotate(**aggregates)
-    ):
-        row = rows[
-            (growth["share__user_id"], growth["share__content_id"], growth["share__network"])
-        ]
-        for field in GROWTH_FIELDS:
-            upto, before = growth[f"upto_{field}"], growth[f"before_{field}"]
-            if upto is not None:
-                setattr(row, field, getattr(row, field) + upto - (before or 0))
+    _add_growth(org, zone, start, end, wanted, rows)
 
-    DailyRollup.objects.filter(organization_id=org, day=day).delete()
+    DailyRollup.objects.filter(organization_id=org, day__in=days).delete()
     DailyRollup.objects.bulk_create(
         [
             DailyRollup(
@@ -335,11 +342,60 @@ def _fill_day(
                     stand_in=row.stand_in,
                 ),
             )
-            for (user_id, content_id, network), row in sorted(rows.items())
+            for day in days
+            for (user_id, content_id, network), row in sorted(rows[day].items())
             if not row.empty()
         ],
         batch_size=500,
     )
+
+
+def _add_growth(
+    org: int,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    wanted: set[date],
+    rows: dict[date, dict[Key, _Row]],
+) -> None:
+    """Metric growth per day: the running maximum of each count at the day's end minus
+    the one at its start, for the shares polled in the range."""
+    polled = MetricSnapshot.objects.filter(
+        organization_id=org, fetched_at__gte=start, fetched_at__lt=end
+    ).values("share_id")
+    keys = {
+        pk: (user, content, network)
+        for pk, user, content, network in Share.objects.filter(pk__in=polled)
+        .order_by()
+        .values_list("pk", "user_id", "content_id", "network")
+    }
+    if not keys:
+        return
+    running: dict[int, list[int | None]] = {}
+    before: dict[tuple[int, date], list[int | None]] = {}
+    after: dict[tuple[int, date], list[int | None]] = {}
+    for share_id, fetched_at, *counts in (
+        MetricSnapshot.objects.filter(share_id__in=list(keys), fetched_at__lt=end)
+        .order_by("share_id", "fetched_at", "pk")
+        .values_list("share_id", "fetched_at", *GROWTH_FIELDS)
+    ):
+        current = running.setdefault(share_id, [None] * len(GROWTH_FIELDS))
+        bucket = (share_id, _local_day(fetched_at, zone))
+        if fetched_at >= start and bucket not in before:
+            before[bucket] = list(current)
+        for index, count in enumerate(counts):
+            if count is not None and (current[index] is None or count > current[index]):
+                current[index] = count
+        if bucket in before:
+            after[bucket] = list(current)
+    for (share_id, day), ended in after.items():
+        if day not in wanted:
+            continue
+        row = rows[day][keys[share_id]]
+        for index, field in enumerate(GROWTH_FIELDS):
+            if ended[index] is not None:
+                grown = ended[index] - (before[(share_id, day)][index] or 0)
+                setattr(row, field, getattr(row, field) + grown)
 
 
 def _link_followers(

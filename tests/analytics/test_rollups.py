@@ -337,21 +337,22 @@ def test_a_late_first_snapshot_refills_reach_and_stand_in(history):
     )
 
 
-def test_an_interrupted_pass_resumes_at_the_next_day(history, monkeypatch):
+def test_an_interrupted_pass_resumes_at_the_next_chunk(history, monkeypatch):
     organization, api, _link = history
-    calls: list[date] = []
-    real = rollups._fill_day
+    calls: list[list[date]] = []
+    real = rollups._fill_days
 
-    def failing(organization, zone, day, rates):
-        calls.append(day)
-        if len(calls) == 3:
+    def failing(organization, zone, days, rates):
+        calls.append(days)
+        if len(calls) == 2:
             raise RuntimeError("worker killed")
-        return real(organization, zone, day, rates)
+        return real(organization, zone, days, rates)
 
     with time_machine.travel(START + timedelta(days=20), tick=False):
         for offset in range(6):
             make_click(api, at=START + timedelta(days=4 + offset, hours=10), visitor=f"r{offset}")
-    monkeypatch.setattr(rollups, "_fill_day", failing)
+    monkeypatch.setattr(rollups, "CHUNK_DAYS", 2)
+    monkeypatch.setattr(rollups, "_fill_days", failing)
     with (
         time_machine.travel(START + timedelta(days=20, minutes=10), tick=False),
         pytest.raises(RuntimeError),
@@ -361,13 +362,17 @@ def test_an_interrupted_pass_resumes_at_the_next_day(history, monkeypatch):
     assert watermark < START + timedelta(days=20)  # not moved: the pass is unfinished
     assert FillState.objects.filter(name=f"rollups:{organization.pk}:done").exists()
     assert DailyRollup.objects.filter(organization=organization, day=date(2026, 3, 6)).exists()
+    assert not DailyRollup.objects.filter(organization=organization, day=date(2026, 3, 7)).exists()
 
     calls.clear()
-    monkeypatch.setattr(rollups, "_fill_day", lambda *a: (calls.append(a[2]), real(*a))[1])
+    monkeypatch.setattr(rollups, "_fill_days", lambda *a: (calls.append(a[2]), real(*a))[1])
     with time_machine.travel(START + timedelta(days=20, minutes=20), tick=False):
         assert rollups_fill(organization_id=organization.pk) == 4
-    # The two days written before the interruption are not written again.
-    assert calls == [date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 10)]
+    # The days written before the interruption are not written again.
+    assert calls == [
+        [date(2026, 3, 7), date(2026, 3, 8)],
+        [date(2026, 3, 9), date(2026, 3, 10)],
+    ]
     assert stored(organization) == recompute(organization)
     assert FillState.objects.get(name=f"rollups:{organization.pk}").watermark > watermark
     assert not FillState.objects.filter(name__startswith=f"rollups:{organization.pk}:").exists()
