@@ -80,11 +80,19 @@ def _team_members(organization_id: int) -> tuple[dict[int, Team], dict[int, set[
     ).values_list("team_id", "user_id")
     for team_id, user_id in rows:
         direct.setdefault(team_id, set()).add(user_id)
+    children: dict[int | None, list[int]] = {}
+    for team in teams.values():
+        children.setdefault(team.parent_id, []).append(team.pk)
     members = {}
     for team_id in teams:
         found: set[int] = set()
-        for below in team_descendant_ids([team_id], teams.values()):
-            found |= direct.get(below, set())
+        stack, seen = [team_id], set()
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                found |= direct.get(current, set())
+                stack.extend(children.get(current, []))
         members[team_id] = found
     return teams, members
 
