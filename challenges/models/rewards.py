@@ -58,7 +58,9 @@ class RedemptionStatus(models.TextChoices):
 
 class Redemption(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    # RESTRICT, not PROTECT: a requested reward cannot be deleted on its own (hide it),
+    # but removing the whole organisation still goes through.
+    reward = models.ForeignKey(Reward, on_delete=models.RESTRICT, related_name="redemptions")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="redemptions"
     )

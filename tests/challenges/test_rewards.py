@@ -273,3 +273,17 @@ def test_api_catalogue_redeem_and_decide(personas, django_assert_max_num_queries
     assert spendable(me) == 100
     mine = api.get("/api/v1/redemptions/").json()
     assert [row["status"] for row in mine["results"]] == ["refused"]
+
+
+def test_removing_a_person_or_the_organisation_is_not_blocked_by_redemptions(personas):
+    me = personas.teammate
+    give_points(me, 100)
+    reward = make_reward(personas.organization, cost=10)
+    services.reward_redeem(user=me, reward_id=reward.pk)
+    me.delete()
+    assert not Redemption.objects.exists()
+    other = UserFactory(organization=personas.organization)
+    give_points(other, 100)
+    services.reward_redeem(user=other, reward_id=reward.pk)
+    personas.organization.delete()
+    assert not Reward.objects.exists() and not Redemption.objects.exists()
