@@ -6,121 +6,316 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('advocacy', '0001_initial'),
-        ('content', '0001_initial'),
-        ('organizations', '0002_audit_log_append_only'),
+        ("advocacy", "0001_initial"),
+        ("content", "0001_initial"),
+        ("organizations", "0002_audit_log_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClickSettleState',
+            name="ClickSettleState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='clicks', max_length=30, unique=True)),
-                ('settled_until', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(default="clicks", max_length=30, unique=True)),
+                ("settled_until", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='BadgeAward',
+            name="BadgeAward",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('badge', models.CharField(choices=[('first_share', 'First share'), ('shares_10', '10 shares'), ('shares_50', '50 shares'), ('shares_100', '100 shares'), ('clicks_100', 'First 100 clicks'), ('streak_4_weeks', '4 weeks in a row'), ('top_suggester', 'Top suggester of the month'), ('challenge_winner', 'Challenge winner')], max_length=30, verbose_name='badge')),
-                ('key', models.CharField(max_length=150, unique=True)),
-                ('awarded_at', models.DateTimeField()),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='badge_awards', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "badge",
+                    models.CharField(
+                        choices=[
+                            ("first_share", "First share"),
+                            ("shares_10", "10 shares"),
+                            ("shares_50", "50 shares"),
+                            ("shares_100", "100 shares"),
+                            ("clicks_100", "First 100 clicks"),
+                            ("streak_4_weeks", "4 weeks in a row"),
+                            ("top_suggester", "Top suggester of the month"),
+                            ("challenge_winner", "Challenge winner"),
+                        ],
+                        max_length=30,
+                        verbose_name="badge",
+                    ),
+                ),
+                ("key", models.CharField(max_length=150, unique=True)),
+                ("awarded_at", models.DateTimeField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="badge_awards",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'badge',
-                'verbose_name_plural': 'badges',
-                'ordering': ['-awarded_at', '-pk'],
-                'indexes': [models.Index(fields=['user', '-awarded_at'], name='badge_award_user')],
+                "verbose_name": "badge",
+                "verbose_name_plural": "badges",
+                "ordering": ["-awarded_at", "-pk"],
+                "indexes": [models.Index(fields=["user", "-awarded_at"], name="badge_award_user")],
             },
         ),
         migrations.CreateModel(
-            name='Level',
+            name="Level",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('threshold', models.PositiveIntegerField(verbose_name='from (points)')),
-                ('name_en', models.CharField(max_length=60, verbose_name='name in English')),
-                ('name_fr', models.CharField(max_length=60, verbose_name='name in French')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='organizations.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("threshold", models.PositiveIntegerField(verbose_name="from (points)")),
+                ("name_en", models.CharField(max_length=60, verbose_name="name in English")),
+                ("name_fr", models.CharField(max_length=60, verbose_name="name in French")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="levels",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'level',
-                'verbose_name_plural': 'levels',
-                'ordering': ['threshold'],
-                'constraints': [models.UniqueConstraint(fields=('organization', 'threshold'), name='level_unique')],
+                "verbose_name": "level",
+                "verbose_name_plural": "levels",
+                "ordering": ["threshold"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "threshold"), name="level_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PointEntry',
+            name="PointEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('share_published', 'Share published'), ('share_link_confirmed', 'Share link confirmed'), ('click', 'Click on your share'), ('suggestion_accepted', 'Suggestion accepted'), ('charter_accepted', 'Charter accepted'), ('challenge_completed', 'Challenge completed'), ('challenge_bonus', 'Challenge bonus'), ('share_recalled', 'Share withdrawn'), ('click_fraud', 'Click found fraudulent'), ('reversal', 'Correction'), ('redemption', 'Reward redeemed'), ('refund', 'Refund'), ('adjustment', 'Adjustment')], max_length=30, verbose_name='reason')),
-                ('points', models.IntegerField(verbose_name='points')),
-                ('spendable_delta', models.IntegerField(verbose_name='spendable points')),
-                ('source_key', models.CharField(max_length=150, unique=True)),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('occurred_at', models.DateTimeField(verbose_name='when')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('content', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='content.content')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization')),
-                ('reversal_of', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='challenges.pointentry')),
-                ('share', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='advocacy.share')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='point_entries', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("share_published", "Share published"),
+                            ("share_link_confirmed", "Share link confirmed"),
+                            ("click", "Click on your share"),
+                            ("suggestion_accepted", "Suggestion accepted"),
+                            ("charter_accepted", "Charter accepted"),
+                            ("challenge_completed", "Challenge completed"),
+                            ("challenge_bonus", "Challenge bonus"),
+                            ("share_recalled", "Share withdrawn"),
+                            ("click_fraud", "Click found fraudulent"),
+                            ("reversal", "Correction"),
+                            ("redemption", "Reward redeemed"),
+                            ("refund", "Refund"),
+                            ("adjustment", "Adjustment"),
+                        ],
+                        max_length=30,
+                        verbose_name="reason",
+                    ),
+                ),
+                ("points", models.IntegerField(verbose_name="points")),
+                ("spendable_delta", models.IntegerField(verbose_name="spendable points")),
+                ("source_key", models.CharField(max_length=150, unique=True)),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("occurred_at", models.DateTimeField(verbose_name="when")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "content",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="content.content",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "reversal_of",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="challenges.pointentry",
+                    ),
+                ),
+                (
+                    "share",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="advocacy.share",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="point_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'point entry',
-                'verbose_name_plural': 'point entries',
-                'ordering': ['-occurred_at', '-pk'],
-                'indexes': [models.Index(fields=['user', '-occurred_at'], name='point_entry_user_recent'), models.Index(fields=['organization', 'occurred_at'], name='point_entry_org_time'), models.Index(fields=['share', 'reason'], name='point_entry_share')],
+                "verbose_name": "point entry",
+                "verbose_name_plural": "point entries",
+                "ordering": ["-occurred_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["user", "-occurred_at"], name="point_entry_user_recent"),
+                    models.Index(
+                        fields=["organization", "occurred_at"], name="point_entry_org_time"
+                    ),
+                    models.Index(fields=["share", "reason"], name="point_entry_share"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Score',
+            name="Score",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lifetime_points', models.IntegerField(default=0)),
-                ('spendable_points', models.IntegerField(default=0)),
-                ('hidden_from_rankings', models.BooleanField(default=False, verbose_name='hide me from public rankings')),
-                ('share_count', models.IntegerField(default=0)),
-                ('click_count', models.IntegerField(default=0)),
-                ('current_streak_weeks', models.PositiveIntegerField(default=0)),
-                ('longest_streak_weeks', models.PositiveIntegerField(default=0)),
-                ('streak_week', models.DateField(blank=True, null=True)),
-                ('level_threshold', models.IntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='score', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("lifetime_points", models.IntegerField(default=0)),
+                ("spendable_points", models.IntegerField(default=0)),
+                (
+                    "hidden_from_rankings",
+                    models.BooleanField(default=False, verbose_name="hide me from public rankings"),
+                ),
+                ("share_count", models.IntegerField(default=0)),
+                ("click_count", models.IntegerField(default=0)),
+                ("current_streak_weeks", models.PositiveIntegerField(default=0)),
+                ("longest_streak_weeks", models.PositiveIntegerField(default=0)),
+                ("streak_week", models.DateField(blank=True, null=True)),
+                ("level_threshold", models.IntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="score",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'score',
-                'verbose_name_plural': 'scores',
-                'indexes': [models.Index(fields=['organization', '-lifetime_points'], name='score_rank')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('spendable_points__gte', 0)), name='score_spendable_not_negative')],
+                "verbose_name": "score",
+                "verbose_name_plural": "scores",
+                "indexes": [
+                    models.Index(fields=["organization", "-lifetime_points"], name="score_rank")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("spendable_points__gte", 0)),
+                        name="score_spendable_not_negative",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ScoringRule',
+            name="ScoringRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(choices=[('share_published', 'Share published by the platform'), ('share_link_confirmed', 'Share link confirmed'), ('click', 'Unique click on a share'), ('suggestion_accepted', 'Suggestion accepted'), ('charter_accepted', 'Charter accepted'), ('challenge_completed', 'Challenge completed')], max_length=30, verbose_name='event')),
-                ('points', models.PositiveIntegerField(verbose_name='points')),
-                ('daily_cap_per_share', models.PositiveIntegerField(blank=True, help_text='Clicks only: the most clicks of one share that pay on one day.', null=True, verbose_name='daily cap per share')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scoring_rules', to='organizations.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("share_published", "Share published by the platform"),
+                            ("share_link_confirmed", "Share link confirmed"),
+                            ("click", "Unique click on a share"),
+                            ("suggestion_accepted", "Suggestion accepted"),
+                            ("charter_accepted", "Charter accepted"),
+                            ("challenge_completed", "Challenge completed"),
+                        ],
+                        max_length=30,
+                        verbose_name="event",
+                    ),
+                ),
+                ("points", models.PositiveIntegerField(verbose_name="points")),
+                (
+                    "daily_cap_per_share",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Clicks only: the most clicks of one share that pay on one day.",
+                        null=True,
+                        verbose_name="daily cap per share",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scoring_rules",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'scoring rule',
-                'verbose_name_plural': 'scoring rules',
-                'ordering': ['event'],
-                'constraints': [models.UniqueConstraint(fields=('organization', 'event'), name='scoring_rule_unique')],
+                "verbose_name": "scoring rule",
+                "verbose_name_plural": "scoring rules",
+                "ordering": ["event"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "event"), name="scoring_rule_unique"
+                    )
+                ],
             },
         ),
     ]
