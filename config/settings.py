@@ -319,6 +319,10 @@ CLICK_DRAIN_INTERVAL_SECONDS = env_int("CLICK_DRAIN_INTERVAL_SECONDS", 10, minim
 # 100 posts per 15 minutes per user and 10,000 per day per app; LinkedIn about 150 a day
 # per member.
 RATE_LIMIT_KEY_PREFIX = env_str("RATE_LIMIT_KEY_PREFIX", "portevoix:ratelimit")
+# Points leaderboards: one Redis sorted set per organisation and period under this prefix.
+LEADERBOARD_KEY_PREFIX = env_str("LEADERBOARD_KEY_PREFIX", "portevoix:leaderboard")
+# A click pays its points only once it is this old: time for fraud checks to reverse it.
+POINTS_CLICK_SETTLE_SECONDS = env_int("POINTS_CLICK_SETTLE_SECONDS", 15 * 60, minimum=0)
 NETWORK_RATE_LIMITS = {
     "sandbox": {
         "account": env_str("SANDBOX_LIMIT_PER_ACCOUNT", "30/60"),

@@ -37,6 +37,14 @@ def _english_outside_requests():
 
 
 @pytest.fixture(autouse=True)
+def _redis_keys_per_worker(settings):
+    # Parallel test workers share one Redis database and number their organisations alike:
+    # each worker keeps its leaderboard sets under its own prefix.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.LEADERBOARD_KEY_PREFIX = f"test-leaderboard-{worker}"
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache(settings):
     # Redis (cache and lockout state) is shared by the whole run: start each test clean.
     # Only the cache's own keys: a FLUSHDB would also empty the broker queues, rate-limit

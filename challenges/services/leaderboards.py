@@ -67,7 +67,8 @@ def _period_id(period: str, moment: datetime, zone: ZoneInfo) -> str:
 
 
 def leaderboard_key(*, organization_id: int, period: str, moment: datetime, zone: ZoneInfo) -> str:
-    return f"points:lb:{organization_id}:{period}:{_period_id(period, moment, zone)}"
+    prefix = settings.LEADERBOARD_KEY_PREFIX
+    return f"{prefix}:{organization_id}:{period}:{_period_id(period, moment, zone)}"
 
 
 @cache
@@ -221,7 +222,9 @@ def leaderboards_forget(*, organization_id: int) -> None:
     if client is None:
         return
     try:
-        for key in client.scan_iter(f"points:lb:{organization_id}:*", count=500):
+        for key in client.scan_iter(
+            f"{settings.LEADERBOARD_KEY_PREFIX}:{organization_id}:*", count=500
+        ):
             client.delete(key)
     except Exception as error:
         _mark_down(error)

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 # A click pays only once it is this old: time for the fraud filters (and a person who
 # reviews suspicious bursts) to act before points are handed out.
-CLICK_SETTLE_SECONDS = int(getattr(settings, "POINTS_CLICK_SETTLE_SECONDS", 15 * 60))
+CLICK_SETTLE_SECONDS = settings.POINTS_CLICK_SETTLE_SECONDS
 # Clicks recorded this long before the last settled moment are looked at again: a click
 # written by a slow transaction may become visible after the job passed its time.
 CLICK_SETTLE_OVERLAP = timedelta(minutes=10)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 import redis
+from django.conf import settings
 from django.utils import timezone
 
 from advocacy.models import ActivityKind, Click, Share, ShareMode, ShareStatus, TrackedLink
@@ -25,7 +26,7 @@ def _forget_leaderboards() -> None:
     if client is None:
         return
     try:
-        for key in client.scan_iter("points:lb:*", count=1000):
+        for key in client.scan_iter(f"{settings.LEADERBOARD_KEY_PREFIX}:*", count=1000):
             client.delete(key)
     except redis.ConnectionError:
         pass  # a test pointed REDIS_URL at a closed port; the next setup cleans up
