@@ -653,11 +653,17 @@ def by_team(scope: Scope, period: Period) -> list[TeamRow]:
         members[team_id].add(user_id)
         if is_active:
             active_people.add(user_id)
-    all_teams = [team for team, _depth in ordered]
+    # Tree order lists a team before the teams below it: walked backwards, each team's
+    # people are its members plus its children's people, gathered once.
+    people_of: dict[int, set[int]] = {}
+    shown_ids = {team.pk for team, _depth in ordered}
+    for team, _depth in reversed(ordered):
+        people_of[team.pk] = people_of.get(team.pk, set()) | members[team.pk]
+        if team.parent_id in shown_ids:
+            people_of[team.parent_id] = people_of.get(team.parent_id, set()) | people_of[team.pk]
     result = []
     for team, depth in ordered:
-        below = team_descendant_ids([team.pk], all_teams)
-        people = set().union(*(members[t] for t in below))
+        people = people_of[team.pk]
         sums = [per_person[p][0] for p in people if p in per_person]
         result.append(
             TeamRow(
