@@ -197,7 +197,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def can_see_dashboards(self) -> bool:
-        return self.role in (Role.MANAGER, Role.EDITOR, Role.ORG_ADMIN)
+        # Managers see their teams; the comms team (editors, reviewers) and admins the whole
+        # organisation.
+        return self.role in (Role.MANAGER, Role.EDITOR, Role.REVIEWER, Role.ORG_ADMIN)
 
 
 def _invitation_token() -> str:

@@ -128,3 +128,13 @@ def test_the_navigation_shows_dashboards_only_to_those_who_have_them(world):
         'href="/dashboards/"'
         not in client_for(world.employee).get(reverse("profile")).content.decode()
     )
+
+
+def test_a_reviewer_of_the_comms_team_sees_the_whole_organisation(world):
+    from organizations.models import Role
+    from tests.factories import UserFactory
+
+    reviewer = UserFactory(organization=world.admin.organization, role=Role.REVIEWER)
+    assert selectors.dashboard_scope(reviewer).whole_organization
+    assert client_for(reviewer).get(reverse("dashboards")).status_code == 200
+    assert api_client_for(reviewer).get(reverse("api_analytics_summary")).status_code == 200
