@@ -3,7 +3,10 @@ AnalyticsConfig.ready()."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def on_activity_recorded(sender: object, activity: Any, **kwargs: Any) -> None:
@@ -12,8 +15,13 @@ def on_activity_recorded(sender: object, activity: Any, **kwargs: Any) -> None:
     from advocacy.models import ActivityKind
     from analytics.services.polling import metric_poll_create
 
-    if activity.kind == ActivityKind.SHARE_PUBLISHED:
+    if activity.kind != ActivityKind.SHARE_PUBLISHED:
+        return
+    try:
         metric_poll_create(share=activity.share)
+    except Exception:
+        # Runs after the publisher's commit: a failure here must not break publishing.
+        logger.exception("No metric poll for share %s; the beat job will add it", activity.share_id)
 
 
 def connect() -> None:

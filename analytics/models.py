@@ -152,7 +152,8 @@ class DailyRollup(models.Model):
     """The finest grain the dashboards read: one row per (organisation, day, sharer,
     content, network). `day` is the date in the organisation's time zone. Dashboards only
     ever sum these rows; teams are resolved at read time through the sharer's current
-    team memberships.
+    team memberships (a sharer in two teams counts in both team rows and once in the
+    organisation's total; moving someone to another team moves their history with them).
 
     Clicks are attributed to the day of the click, shares to the day of publication (API)
     or confirmation (share link), metric growth to the day of the snapshot that saw it.

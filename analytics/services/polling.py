@@ -261,6 +261,15 @@ def metric_polls_run(*, now: datetime | None = None, limit: int = 500) -> dict[s
         .values_list("pk", flat=True)[:limit]
     )
     for poll_id in due:
-        outcome = metric_poll_run(poll_id=poll_id, now=now)
-        results[outcome.name] = results.get(outcome.name, 0) + 1
+        try:
+            name = metric_poll_run(poll_id=poll_id, now=now).name
+        except Exception:
+            # A bug or an unexpected answer: counted as a failure, so it backs off and
+            # stops like any other instead of coming back every claim timeout.
+            logger.exception("Metric poll %s crashed", poll_id)
+            poll = MetricPoll.objects.filter(pk=poll_id).first()
+            name = "crashed"
+            if poll is not None:
+                _failed(poll, now, NetworkError("Unexpected failure."))
+        results[name] = results.get(name, 0) + 1
     return results

@@ -239,3 +239,20 @@ def test_the_job_backfills_missing_polls(published, fake_network, personas):
     assert MetricPoll.objects.get().share_id == share.pk
     assert not MetricPoll.objects.filter(share=link_share).exists()
     assert metric_polls_run() == {}
+
+
+def test_an_unexpected_failure_backs_off_like_the_others(published, fake_network, monkeypatch):
+    from advocacy.networks.sandbox import SandboxAdapter
+
+    publish, traveller = published
+    share = publish()
+
+    def broken(self, credentials, external_id):
+        raise ValueError("unexpected answer")
+
+    monkeypatch.setattr(SandboxAdapter, "fetch_metrics", broken)
+    traveller.shift(timedelta(hours=1))
+    assert metric_polls_run() == {"crashed": 1}
+    poll = MetricPoll.objects.get(share=share)
+    assert poll.failure_count == 1
+    assert poll.next_poll_at == timezone.now() + polling.FAILURE_WAIT
