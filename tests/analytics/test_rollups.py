@@ -396,3 +396,26 @@ def test_fill_covers_every_organisation_and_keeps_them_apart(history):
     assert stored(other) == recompute(other)
     assert stored(organization) == recompute(organization)
     assert not DailyRollup.objects.filter(organization=other, user=api.user).exists()
+
+
+def test_fill_queries_do_not_grow_with_events(db, django_assert_max_num_queries):
+    """One query per source for a run of days, whatever the number of events in it."""
+    organization = OrganizationFactory(time_zone="Europe/Paris")
+    users = [UserFactory(organization=organization) for _ in range(4)]
+    contents = [ContentFactory(organization=organization) for _ in range(5)]
+    with time_machine.travel(START + timedelta(days=30), tick=False):
+        for index, (user, content) in enumerate(
+            (user, content) for user in users for content in contents
+        ):
+            at = START + timedelta(days=index % 25, hours=9)
+            share = make_share(user=user, content=content, published_at=at, followers=100)
+            make_snapshot(share, at=at + timedelta(hours=1), impressions=50, reactions=2)
+            make_snapshot(share, at=at + timedelta(days=1), impressions=90, reactions=3)
+            for minute in range(3):
+                make_click(share, at=at + timedelta(minutes=minute), visitor=f"v{minute}")
+    with (
+        time_machine.travel(START + timedelta(days=30, minutes=10), tick=False),
+        django_assert_max_num_queries(30),
+    ):
+        assert rollups_fill(organization_id=organization.pk) == 21  # 20 share days + 1
+    assert stored(organization) == recompute(organization)
