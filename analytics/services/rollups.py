@@ -39,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from advocacy.models import Click, Share, ShareMode
@@ -371,23 +372,29 @@ def _add_growth(
     }
     if not keys:
         return
-    running: dict[int, list[int | None]] = {}
+    # The running maximum before the range, in one aggregate: earlier snapshots are not read.
+    running: dict[int, list[int | None]] = {
+        row["share_id"]: [row[f"max_{field}"] for field in GROWTH_FIELDS]
+        for row in MetricSnapshot.objects.filter(share__in=polled, fetched_at__lt=start)
+        .order_by()
+        .values("share_id")
+        .annotate(**{f"max_{field}": Max(field) for field in GROWTH_FIELDS})
+    }
     before: dict[tuple[int, date], list[int | None]] = {}
     after: dict[tuple[int, date], list[int | None]] = {}
     for share_id, fetched_at, *counts in (
-        MetricSnapshot.objects.filter(share_id__in=list(keys), fetched_at__lt=end)
+        MetricSnapshot.objects.filter(share__in=polled, fetched_at__gte=start, fetched_at__lt=end)
         .order_by("share_id", "fetched_at", "pk")
         .values_list("share_id", "fetched_at", *GROWTH_FIELDS)
     ):
         current = running.setdefault(share_id, [None] * len(GROWTH_FIELDS))
         bucket = (share_id, _local_day(fetched_at, zone))
-        if fetched_at >= start and bucket not in before:
+        if bucket not in before:
             before[bucket] = list(current)
         for index, count in enumerate(counts):
             if count is not None and (current[index] is None or count > current[index]):
                 current[index] = count
-        if bucket in before:
-            after[bucket] = list(current)
+        after[bucket] = list(current)
     for (share_id, day), ended in after.items():
         if day not in wanted:
             continue
