@@ -8,10 +8,12 @@ Run by hand from the repository root (not part of the test suite):
 
 It creates a throwaway test database (`test_<name>`, dropped at the end), one
 organisation with `--people` employees in 40 teams and `--entries` ledger entries spread
-over 90 days, then times: a leaderboard read (people and teams, all time and this month)
-served from the Redis sets and from the database fallback, a full rebuild of the sets from
-the ledger, and `points_award` one entry at a time. Results go to
-bench/results/points_leaderboard.{json,md}.
+over 90 days, then times what a leaderboard page costs (the board with a mid-ranked
+caller's rank and neighbours, one page of 50 named): people of the organisation (page 1
+and page 40, all time; this month), the people of one team, and the team board, each
+served from the Redis sets and from the database fallback in the same run (the ratio is
+in the results); then a full rebuild of the sets from the ledger, and `points_award` one
+entry at a time. Results go to bench/results/points_leaderboard.{json,md}.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from challenges.services.points import points_award  # noqa: E402
 from organizations.models import Organization, Team, User  # noqa: E402
 
 UNUSABLE = "!"  # Django's marker of an unusable password
+PAGE_SIZE = 50
 
 
 def _seed(people: int, entries: int) -> tuple[Organization, User]:
@@ -67,7 +70,8 @@ def _seed(people: int, entries: int) -> tuple[Organization, User]:
     now = timezone.now()
     rows = []
     for index in range(entries):
-        user = users[int(rng.paretovariate(1.2)) % people]
+        # Skewed towards the first people, yet nearly everyone scores: a long ranking.
+        user = users[int(people * rng.random() ** 3)]
         rows.append(
             PointEntry(
                 organization=organization,
@@ -88,6 +92,8 @@ def _seed(people: int, entries: int) -> tuple[Organization, User]:
         ],
         batch_size=5000,
     )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would have, after a bulk load
     return organization, users[0]
 
 
@@ -104,23 +110,40 @@ def _time(function, rounds: int) -> dict[str, float]:
     }
 
 
+def _page(user: User, board: str, period: str, page: int, team_id: int | None = None) -> None:
+    """What the page and the API do: the board, then one page of it named."""
+    result = selectors.leaderboard_for(user, board=board, period=period, team_id=team_id)
+    start = (page - 1) * PAGE_SIZE
+    rows = list(result.rows[start : start + PAGE_SIZE])
+    if board == "organisation":
+        selectors.standings_named([*rows, *result.neighbours])
+
+
 def _run(people: int, entries: int, rounds: int) -> dict:
     organization, user = _seed(people, entries)
     user.organization = organization
+    # A caller in the middle of the ranking, with neighbours on both sides.
+    caller = User.objects.select_related("organization").get(email=f"p{people // 2}@bench.test")
+    team_id = Team.objects.filter(organization=organization).values_list("pk", flat=True)[0]
     results: dict = {"people": people, "entries": entries, "scenarios": {}}
     redis_url = settings.REDIS_URL
-    for board, period in (("organisation", "all"), ("organisation", "month"), ("team", "all")):
-        name = f"{board}_{period}"
+    cases = [
+        ("organisation_all_page1", "organisation", "all", 1, None),
+        ("organisation_all_page40", "organisation", "all", 40, None),
+        ("organisation_month_page1", "organisation", "month", 1, None),
+        ("organisation_all_one_team", "organisation", "all", 1, team_id),
+        ("team_all", "team", "all", 1, None),
+    ]
+    for name, board, period, page, team in cases:
+
+        def read(b=board, p=period, n=page, t=team) -> None:
+            _page(caller, b, p, n, t)
+
         if redis_url:
-            selectors.leaderboard_for(user, board=board, period=period)  # builds the set
-            results["scenarios"][f"{name}_redis"] = _time(
-                lambda b=board, p=period: selectors.leaderboard_for(user, board=b, period=p),
-                rounds,
-            )
+            read()  # builds the sets
+            results["scenarios"][f"{name}_redis"] = _time(read, rounds)
         settings.REDIS_URL = ""
-        results["scenarios"][f"{name}_database"] = _time(
-            lambda b=board, p=period: selectors.leaderboard_for(user, board=b, period=p), rounds
-        )
+        results["scenarios"][f"{name}_database"] = _time(read, rounds)
         settings.REDIS_URL = redis_url
     if redis_url:
         results["scenarios"]["rebuild_all_periods"] = _time(
@@ -167,8 +190,19 @@ def _write(results: dict, out: Path) -> None:
         "| scenario | median ms | p90 ms |",
         "|---|---|---|",
     ]
-    for name, figures in results["scenarios"].items():
+    scenarios = results["scenarios"]
+    for name, figures in scenarios.items():
         lines.append(f"| {name} | {figures['median_ms']} | {figures['p90_ms']} |")
+    ratios = [
+        (name.removesuffix("_redis"), scenarios[other]["median_ms"] / figures["median_ms"])
+        for name, figures in scenarios.items()
+        if name.endswith("_redis")
+        and (other := name.removesuffix("_redis") + "_database") in scenarios
+    ]
+    if ratios:
+        lines += ["", "| read | database ÷ Redis (median) |", "|---|---|"]
+        lines += [f"| {name} | {ratio:.1f}× |" for name, ratio in ratios]
+        results["database_over_redis"] = {name: round(ratio, 2) for name, ratio in ratios}
     (out / "points_leaderboard.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -8,9 +8,10 @@ computed as if they were listed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
@@ -19,7 +20,15 @@ from django.utils import timezone
 
 from challenges.models import BadgeAward, BadgeKind, PointEntry, Score
 from challenges.services.badges import badge_description
-from challenges.services.leaderboards import PERIOD_ALL, PERIODS, period_scores
+from challenges.services.leaderboards import (
+    PERIOD_ALL,
+    PERIODS,
+    DatabasePeopleBoard,
+    RedisPeopleBoard,
+    member_scores,
+    people_board,
+    period_scores,
+)
 from challenges.services.levels import LevelProgress, level_progress, levels_for
 from challenges.services.points import streak_current, week_of
 from organizations.models import Organization, Team, User
@@ -29,6 +38,7 @@ BOARD_PEOPLE = "organisation"
 BOARD_TEAMS = "team"
 BOARDS = (BOARD_PEOPLE, BOARD_TEAMS)
 NEIGHBOURS = 2
+PeopleBoard = RedisPeopleBoard | DatabasePeopleBoard
 
 
 @dataclass
@@ -47,12 +57,18 @@ class Leaderboard:
     board: str
     period: str
     team: Team | None
-    rows: list[Standing]
+    rows: Sequence[Standing]
     me: Standing | None
     neighbours: list[Standing]
-    source: str
+    scores_source: str
     hidden: bool = False
     my_teams: list[Standing] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        """Where the scores were read ("redis" or "database"); a people board read from
+        Redis says "database" once Redis failed during the request."""
+        return getattr(self.rows, "source", self.scores_source)
 
 
 def rank_scores(scores: dict[int, float]) -> list[Standing]:
@@ -62,6 +78,63 @@ def rank_scores(scores: dict[int, float]) -> list[Standing]:
         tied = bool(standings) and points == standings[-1].points
         standings.append(Standing(standings[-1].rank if tied else index + 1, key, points))
     return standings
+
+
+def _ranked(rows: list[tuple[int, int]], *, start: int, above: int) -> list[Standing]:
+    """Standings of consecutive rows of a ranking, the first at index `start` with `above`
+    scores strictly higher: a row tied with the one before shares its rank, any other
+    row's rank is its position (everyone before it has more points)."""
+    standings: list[Standing] = []
+    for offset, (key, points) in enumerate(rows):
+        if not standings:
+            rank = above + 1
+        elif points == standings[-1].points:
+            rank = standings[-1].rank
+        else:
+            rank = start + offset + 1
+        standings.append(Standing(rank, key, points))
+    return standings
+
+
+class PeopleRows(Sequence[Standing]):
+    """The listed people of a board, read a slice at a time (a Paginator takes its
+    length, then the page): a Redis board sends only that page."""
+
+    def __init__(self, board: PeopleBoard, *, caller_id: int, source: str | None = None) -> None:
+        self.board = board
+        self._caller_id = caller_id
+        self._source = source
+
+    @property
+    def source(self) -> str:
+        return self._source or self.board.source
+
+    def __len__(self) -> int:
+        return self.board.count()
+
+    @overload
+    def __getitem__(self, index: int) -> Standing: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Standing]: ...
+
+    def __getitem__(self, index: int | slice) -> Standing | list[Standing]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if stop <= start:
+                return []
+            rows, above = self.board.slice(start, stop)
+            standings = _ranked(rows, start=start, above=above)
+            for standing in standings:
+                standing.is_me = standing.key == self._caller_id
+            return standings[::step]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError(index)
+        return self[position : position + 1][0]
+
+    def __iter__(self) -> Iterator[Standing]:
+        return iter(self[0 : len(self)])
 
 
 def _organization(user: User) -> Organization:
@@ -107,43 +180,44 @@ def leaderboard_for(
 ) -> Leaderboard:
     """One leaderboard as the caller sees it. `team_id` narrows the people board to a
     team (and those below it), and the team board to the teams below it; another
-    organisation's team is a 404."""
+    organisation's team is a 404. The people of the whole organisation are read a page
+    at a time, a team's people by their ids; the team board needs every score."""
     if board not in BOARDS or period not in PERIODS:
         raise Http404
     organization = _organization(user)
-    scores, source = period_scores(
-        organization_id=organization.pk, period=period, time_zone=organization.time_zone, now=now
-    )
+    where = {"organization_id": organization.pk, "period": period, "now": now}
+    if board == BOARD_PEOPLE and team_id is None:
+        people = people_board(**where, time_zone=organization.time_zone)
+        return _people_board(user, period, None, PeopleRows(people, caller_id=user.pk))
+    teams, members = _team_members(organization.pk)
     team = None
-    teams: dict[int, Team] = {}
-    members: dict[int, set[int]] = {}
-    if board == BOARD_TEAMS or team_id is not None:
-        teams, members = _team_members(organization.pk)
-        if team_id is not None:
-            team = teams.get(team_id)
-            if team is None:
-                raise Http404
-    if board == BOARD_TEAMS:
-        return _team_board(user, period, team, teams, members, scores, source)
-    people = dict(
-        User.objects.filter(organization_id=organization.pk, is_active=True).values_list(
-            "pk", "score__hidden_from_rankings"
+    if team_id is not None:
+        team = teams.get(team_id)
+        if team is None:
+            raise Http404
+    if board == BOARD_PEOPLE:
+        assert team is not None
+        listed, unlisted, source = member_scores(
+            **where, time_zone=organization.time_zone, user_ids=sorted(members[team.pk])
         )
+        rows = PeopleRows(DatabasePeopleBoard(listed, unlisted), caller_id=user.pk, source=source)
+        return _people_board(user, period, team, rows)
+    # Team averages need every score of the period (hidden people's included): read whole.
+    listed, unlisted, source = period_scores(**where, time_zone=organization.time_zone)
+    return _team_board(user, period, team, teams, members, {**listed, **unlisted}, source)
+
+
+def _people_board(user: User, period: str, team: Team | None, rows: PeopleRows) -> Leaderboard:
+    hidden = bool(
+        Score.objects.filter(user_id=user.pk).values_list("hidden_from_rankings", flat=True).first()
     )
-    if team is not None:
-        people = {pk: hidden for pk, hidden in people.items() if pk in members[team.pk]}
-    visible = {pk: scores[pk] for pk in people if pk in scores and not people[pk]}
-    rows = rank_scores(visible)
-    me = neighbours = None
-    hidden = bool(people.get(user.pk))
-    if user.pk in people and scores.get(user.pk, 0) > 0:
-        # A hidden caller is ranked as if listed, in a copy of the ranking.
-        with_me = rank_scores({**visible, user.pk: scores[user.pk]}) if hidden else rows
-        index = next(i for i, s in enumerate(with_me) if s.key == user.pk)
-        with_me[index].is_me = True
-        me = with_me[index]
-        neighbours = with_me[max(0, index - NEIGHBOURS) : index + NEIGHBOURS + 1]
-    return Leaderboard(BOARD_PEOPLE, period, team, rows, me, neighbours or [], source, hidden)
+    window = rows.board.around(user.pk, NEIGHBOURS)
+    me, neighbours = None, []
+    if window is not None and window.points > 0:
+        neighbours = _ranked(window.rows, start=window.start, above=window.above)
+        me = next(standing for standing in neighbours if standing.key == user.pk)
+        me.is_me = True
+    return Leaderboard(BOARD_PEOPLE, period, team, rows, me, neighbours, rows.source, hidden)
 
 
 def _team_board(

@@ -7,15 +7,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 def connect() -> None:
+    from django.db.models.signals import post_save
+
     from advocacy.signals import activity_recorded
     from challenges import (
         points_admin,  # noqa: F401  (registers the Django admin pages)
         receivers,
     )
     from challenges.demo_points import seed_demo_points
+    from challenges.models import Score
     from challenges.points_selectors import profile_points_context
+    from challenges.services.leaderboards import on_score_saved, on_user_saved
     from content.signals import charter_accepted, suggestion_accepted
     from notifications.kinds import kind_register
+    from organizations.models import User
     from organizations.navigation import nav_register
     from organizations.profile_sections import profile_section_register
     from organizations.signals import demo_seeded
@@ -26,6 +31,8 @@ def connect() -> None:
     activity_recorded.connect(receivers.on_activity_recorded, dispatch_uid="points-activity")
     suggestion_accepted.connect(receivers.on_suggestion_accepted, dispatch_uid="points-suggestion")
     charter_accepted.connect(receivers.on_charter_accepted, dispatch_uid="points-charter")
+    post_save.connect(on_user_saved, sender=User, dispatch_uid="points-leaderboard-user")
+    post_save.connect(on_score_saved, sender=Score, dispatch_uid="points-leaderboard-score")
     profile_section_register(
         key="points",
         template_name="challenges/profile_points.html",

@@ -8,6 +8,7 @@ Leaderboards in Redis are told after commit."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -274,6 +275,18 @@ def points_hide_from_rankings(*, user: User, hidden: bool) -> Score:
     Score.objects.filter(user_id=user.pk).update(
         hidden_from_rankings=hidden, updated_at=timezone.now()
     )
+    from challenges.services.leaderboards import leaderboards_drop_current
+
+    assert user.organization is not None
+    drop = partial(
+        leaderboards_drop_current,
+        organization_id=user.organization_id,
+        time_zone=user.organization.time_zone,
+    )
+    # Now, for the caller's next page, and after commit: a reader in between rebuilds
+    # the sets from the choice not yet committed.
+    drop()
+    transaction.on_commit(drop)
     return Score.objects.get(user_id=user.pk)
 
 

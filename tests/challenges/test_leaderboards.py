@@ -213,7 +213,9 @@ def test_the_rebuild_command_writes_every_set(personas, people, settings):
             zone=leaderboards.ZoneInfo("Europe/Paris"),
         )
         stored = leaderboards._client().zrange(key, 0, -1, withscores=True)
-    assert {int(m): int(s) for m, s in stored} == dict(
+    # Minus the points, members zero-padded, and the marker of a built set last.
+    assert stored[-1] == (b"~", float("inf"))
+    assert {int(m): -int(s) for m, s in stored[:-1]} == dict(
         Score.objects.filter(organization=personas.organization).values_list(
             "user_id", "lifetime_points"
         )
@@ -321,3 +323,170 @@ def test_the_api_costs_a_bounded_number_of_queries(personas, django_assert_max_n
     with django_assert_max_num_queries(8):
         teams = client.get(reverse("api_leaderboards"), {"board": "team"})
     assert teams.json()["results"][0]["members"] >= 1
+
+
+# --- Redis reads only the page, the count and the caller's window -------------------------
+
+
+def _view(board: selectors.Leaderboard) -> dict:
+    def rows(standings) -> list[tuple[int, int, float, bool]]:
+        return [(s.rank, s.key, s.points, s.is_me) for s in standings]
+
+    me = board.me and (board.me.rank, board.me.key, board.me.points)
+    return {
+        "count": len(board.rows),
+        "rows": rows(board.rows),
+        "me": me,
+        "neighbours": rows(board.neighbours),
+        "hidden": board.hidden,
+    }
+
+
+@pytest.fixture
+def ladder(personas):
+    """Eleven people with runs of ties; the returned list is in ranking order."""
+    org = personas.organization
+    points = [50, 40, 40, 40, 30, 30, 20, 10, 10, 10, 5]
+    users = [UserFactory(organization=org) for _ in points]
+    with time_machine.travel(NOW, tick=False):
+        for index, (user, amount) in enumerate(zip(users, points, strict=True)):
+            _award(user, amount, f"ladder{index}")
+    return users
+
+
+def test_pages_cut_through_ties_and_keep_the_database_ranks(personas, ladder, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    from_redis, from_database = _both(ladder[5])
+    whole = _view(from_database)["rows"]
+    assert [rank for rank, *_ in whole] == [1, 2, 2, 2, 5, 5, 7, 8, 8, 8, 11]
+    with time_machine.travel(NOW, tick=False):
+        for size in (2, 3, 4):
+            pages = [from_redis.rows[i : i + size] for i in range(0, len(ladder), size)]
+            assert [(s.rank, s.key, s.points, s.is_me) for p in pages for s in p] == whole
+        # Page 2 of 3 starts inside the 40-point tie: its first row is ranked 2, not 4.
+        assert (from_redis.rows[3].rank, from_redis.rows[3].points) == (2, 40)
+        assert from_redis.rows[-1].rank == 11 and from_redis.rows[20:30] == []
+    assert from_redis.source == "redis"
+
+
+@pytest.mark.parametrize(
+    ("index", "ranks"),
+    [(0, [1, 2, 2]), (1, [1, 2, 2, 2]), (10, [8, 8, 11]), (8, [7, 8, 8, 8, 11])],
+    ids=["top", "second", "bottom", "inside-a-tie"],
+)
+def test_neighbours_at_the_top_and_the_bottom_agree(personas, ladder, settings, index, ranks):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    from_redis, from_database = _both(ladder[index])
+    assert _view(from_redis) == _view(from_database)
+    assert [s.rank for s in from_redis.neighbours] == ranks
+    assert [s.key for s in from_redis.neighbours if s.is_me] == [ladder[index].pk]
+
+
+def test_a_hidden_caller_stands_where_they_would_if_listed(personas, ladder, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    tied = ladder[2]  # 40 points, between two other people with 40
+    points_hide_from_rankings(user=tied, hidden=True)
+    from_redis, from_database = _both(tied)
+    assert _view(from_redis) == _view(from_database)
+    assert tied.pk not in [s.key for s in from_redis.rows]
+    assert [s.rank for s in from_redis.rows][:5] == [1, 2, 2, 4, 4]
+    assert (from_redis.hidden, from_redis.me.rank, from_redis.me.points) == (True, 2, 40)
+    assert [s.key for s in from_redis.neighbours] == [p.pk for p in ladder[0:5]]
+    # Hidden at the bottom: nobody after them.
+    points_hide_from_rankings(user=ladder[10], hidden=True)
+    from_redis, from_database = _both(ladder[10])
+    assert _view(from_redis) == _view(from_database)
+    assert [s.rank for s in from_redis.neighbours] == [7, 7, 10]
+
+
+def test_an_empty_board_is_empty_in_both(personas, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    from_redis, from_database = _both(personas.teammate, period="week")
+    assert _view(from_redis) == _view(from_database)
+    assert _view(from_redis) == {
+        "count": 0,
+        "rows": [],
+        "me": None,
+        "neighbours": [],
+        "hidden": False,
+    }
+    assert from_redis.source == "redis"
+
+
+def test_redis_down_in_the_middle_of_a_request_gives_the_database_page(personas, ladder, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    _redis, from_database = _both(ladder[4])
+    with time_machine.travel(NOW, tick=False):
+        board = selectors.leaderboard_for(ladder[4])  # the caller's window from Redis
+        assert board.source == "redis"
+        settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # then Redis goes away
+        page = board.rows[3:8]
+    assert board.source == "database"
+    assert page == from_database.rows[3:8]
+    assert _view(board) == _view(from_database)
+
+
+def test_increments_of_hidden_people_and_back_to_zero_keep_both_equal(
+    personas, ladder, settings, django_capture_on_commit_callbacks
+):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    hidden, gone = ladder[3], ladder[10]
+    points_hide_from_rankings(user=hidden, hidden=True)
+    with time_machine.travel(NOW, tick=False):
+        selectors.leaderboard_for(hidden)  # builds the sets
+        with django_capture_on_commit_callbacks(execute=True):
+            _award(hidden, 100, "hidden-more")
+            points_reverse(source_key="ladder10", reversal_key="back-to-zero")
+    from_redis, from_database = _both(hidden)
+    assert _view(from_redis) == _view(from_database)
+    assert hidden.pk not in [s.key for s in from_redis.rows]
+    assert gone.pk not in [s.key for s in from_redis.rows]
+    assert (from_redis.me.rank, from_redis.me.points) == (1, 140)
+    assert len(from_redis.rows) == 9
+
+
+def test_a_deactivated_person_leaves_the_redis_board(personas, ladder, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    with time_machine.travel(NOW, tick=False):
+        selectors.leaderboard_for(ladder[1])  # builds the sets
+    ladder[0].is_active = False
+    ladder[0].save()
+    from_redis, from_database = _both(ladder[1])
+    assert _view(from_redis) == _view(from_database)
+    assert from_redis.rows[0].key == ladder[1].pk
+
+
+def test_the_api_second_page_starts_with_the_right_rank(personas, settings):
+    org = personas.organization
+    with time_machine.travel(NOW, tick=False):
+        for index in range(55):  # 47 distinct scores, then 8 people tied on 1 point
+            _award(UserFactory(organization=org), max(1, 48 - index), f"p{index}")
+        client = api_client_for(personas.teammate)
+        first = client.get(reverse("api_leaderboards")).json()
+        second = client.get(reverse("api_leaderboards"), {"page": 2}).json()
+    assert first["count"] == 55 and len(second["results"]) == 5
+    assert [row["rank"] for row in first["results"][-3:]] == [48, 48, 48]
+    assert [row["rank"] for row in second["results"]] == [48] * 5
+    assert second["previous"] and second["next"] is None
+
+
+def test_a_team_people_board_agrees_with_hidden_members(personas, people, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    a, b, _c, _d = people
+    loner = UserFactory(organization=personas.organization)
+    _award(loner, 99, "loner")
+    points_hide_from_rankings(user=a, hidden=True)
+    for caller in (a, b):
+        from_redis, from_database = _both(caller, team_id=personas.team.pk)
+        assert from_redis.source == "redis"
+        assert _view(from_redis) == _view(from_database)
+        assert {s.key for s in from_redis.rows}.isdisjoint({a.pk, loner.pk})
+    assert (from_redis.me.rank, _view(_both(a, team_id=personas.team.pk)[0])["me"][0]) == (1, 1)
