@@ -3,13 +3,17 @@
 Run by hand from the repository root (not part of the test suite):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portevoix \
-    .venv/bin/python bench/dashboards.py [--people 2000] [--days 90] [--requests 20]
+    .venv/bin/python bench/dashboards.py [--people 2000] [--days 90] [--requests 20] [--rounds 4]
 
 It creates a throwaway database (`bench_dashboards_<pid>`, dropped at the end), an
 organisation with a team tree, `--people` employees and `--days` of daily rollups, then
 times through Django's test client (the whole middleware stack) the dashboard page for an
 org admin and for a department manager, the htmx update, the API summary and the team
-CSV, counting the queries of each. Results go to bench/results/dashboards.{json,md}.
+CSV, counting the queries of each, interleaved in `--rounds` rounds with two floors served
+by a URLconf of this script: `bare_page` (a logged-in page that renders base.html and
+nothing else) for the pages and the CSV, `bare_api` (a DRF APIView with the analytics
+permission that answers a constant) for the API rows. Ratios are of medians against the
+floor of the row. Results go to bench/results/dashboards.{json,md}.
 """
 
 from __future__ import annotations
@@ -34,19 +38,48 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.decorators import login_required  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.shortcuts import render  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,
+    override_settings,
     setup_test_environment,
     teardown_test_environment,
 )
+from django.urls import include, path  # noqa: E402
+from rest_framework.response import Response  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
+from rest_framework.views import APIView  # noqa: E402
 
 from analytics.models import DailyRollup  # noqa: E402
 from analytics.selectors import organization_today  # noqa: E402
 from content.models import Content  # noqa: E402
+from organizations.api import HasOrganization  # noqa: E402
 from organizations.models import Organization, Role, Team, User  # noqa: E402
+
+
+@login_required
+def bare_page(request):
+    """The floor of the pages: the same login and layout (base.html), no dashboard query."""
+    return render(request, "base.html", {})
+
+
+class BareApiView(APIView):
+    """The floor of the API rows: the same authentication and permission, a constant."""
+
+    permission_classes = [HasOrganization]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+urlpatterns = [
+    path("bench/bare/", bare_page),
+    path("bench/bare-api/", BareApiView.as_view()),
+    path("", include("config.urls")),
+]
 
 
 def _generate(people: int, days: int, seed: int = 6) -> dict:
@@ -125,7 +158,7 @@ def _generate(people: int, days: int, seed: int = 6) -> dict:
     return {"admin": admin, "manager": manager, "rollup_rows": DailyRollup.objects.count()}
 
 
-def _time(get, n: int) -> dict:
+def _time(get, n: int) -> tuple[list[float], int]:
     samples = []
     queries = 0
     for index in range(n):
@@ -136,9 +169,13 @@ def _time(get, n: int) -> dict:
         assert response.status_code == 200, response.status_code
         if index == 0:
             queries = len(ctx.captured_queries)
-    samples.sort()
+    return samples, queries
+
+
+def _summary(samples: list[float], queries: int) -> dict:
+    samples = sorted(samples)
     return {
-        "n": n,
+        "n": len(samples),
         "queries": queries,
         "median_ms": round(statistics.median(samples), 1),
         "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 1),
@@ -151,6 +188,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--requests", type=int, default=20, help="per scenario")
+    parser.add_argument("--rounds", type=int, default=4, help="scenarios interleaved")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args()
 
@@ -167,7 +205,10 @@ def main() -> None:
         manager.force_login(world["manager"], backend="django.contrib.auth.backends.ModelBackend")
         api = APIClient()
         api.force_authenticate(world["admin"])
+        # name: (request, the floor its ratio is taken against)
         scenarios = {
+            "bare_page": lambda: admin.get("/bench/bare/"),
+            "bare_api": lambda: api.get("/bench/bare-api/"),
             "page_admin_30d": lambda: admin.get("/dashboards/", {"period": "30d"}),
             "page_admin_90d": lambda: admin.get("/dashboards/", {"period": "90d"}),
             "page_manager_90d": lambda: manager.get("/dashboards/", {"period": "90d"}),
@@ -178,9 +219,8 @@ def main() -> None:
             "api_teams_90d": lambda: api.get("/api/v1/analytics/teams/", {"period": "90d"}),
             "csv_teams_90d": lambda: admin.get("/dashboards/export/teams.csv", {"period": "90d"}),
         }
-        for get in scenarios.values():
-            get()  # warm up
-        results = {name: _time(get, args.requests) for name, get in scenarios.items()}
+        with override_settings(ROOT_URLCONF=__name__):
+            results = _measure(scenarios, args.requests, args.rounds)
     finally:
         connection.creation.destroy_test_db(database, verbosity=0)
         teardown_test_environment()
@@ -196,6 +236,31 @@ def main() -> None:
         },
         Path(args.out),
     )
+
+
+def _baseline(name: str) -> str:
+    return "bare_api" if name.startswith(("api_", "bare_api")) else "bare_page"
+
+
+def _measure(scenarios: dict, requests: int, rounds: int) -> dict:
+    for get in scenarios.values():
+        get()  # warm up
+    samples: dict[str, list[float]] = {name: [] for name in scenarios}
+    queries: dict[str, int] = {}
+    per_round = max(1, requests // rounds)
+    for _ in range(rounds):
+        for name, get in scenarios.items():
+            taken, counted = _time(get, per_round)
+            samples[name] += taken
+            queries.setdefault(name, counted)
+    results = {name: _summary(samples[name], queries[name]) for name in scenarios}
+    for name, summary in results.items():
+        floor = _baseline(name)
+        summary["baseline"] = floor
+        summary["ratio_to_bare_median"] = round(
+            summary["median_ms"] / results[floor]["median_ms"], 2
+        )
+    return results
 
 
 def _write(results: dict, out: Path) -> None:
@@ -218,14 +283,20 @@ def _write(results: dict, out: Path) -> None:
         "",
         *(f"- {key}: {value}" for key, value in results["environment"].items()),
         "",
-        "| scenario | n | queries | median ms | p95 ms | max ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| scenario | n | queries | median ms | p95 ms | max ms | ÷ bare | bare is |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, s in results["scenarios"].items():
         lines.append(
             f"| {name} | {s['n']} | {s['queries']} | {s['median_ms']} | {s['p95_ms']} | "
-            f"{s['max_ms']} |"
+            f"{s['max_ms']} | {s['ratio_to_bare_median']} | {s['baseline']} |"
         )
+    lines += [
+        "",
+        "Ratios are of medians, interleaved in one run: pages, htmx and CSV against "
+        "`bare_page` (login and base.html, no dashboard query), API rows against `bare_api` "
+        "(a DRF APIView with the same permission answering a constant).",
+    ]
     (out / "dashboards.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
