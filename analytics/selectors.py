@@ -17,7 +17,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics.models import AnalyticsSettings, DailyRollup, MetricPoll, PollStatus
-from content.models import Content, ContentKind, Network
+from content.models import Content, ContentKind, ContentStatus, Network
+from content.selectors import LIBRARY_ROLES
 from organizations.errors import DomainError
 from organizations.models import Organization, Role, Team, User
 from organizations.selectors import team_descendant_ids
@@ -51,6 +52,10 @@ DEFAULT_PERIOD = "30d"
 # A custom period longer than this would make the daily chart unreadable and the
 # previous-period query heavy; a year covers every question we have seen.
 MAX_PERIOD_DAYS = 366
+# Dates outside these bounds are typing slips; far enough out, the previous period or
+# the day after the end no longer exists as a date (a 500 rather than an answer).
+EARLIEST_DAY = date(2000, 1, 1)
+MAX_DAYS_AHEAD = 366
 INTERVALS = ("day", "week")
 
 
@@ -110,6 +115,16 @@ def period_resolve(
         raise DomainError(_("Give the first day of the period."), field="start")
     if end is None:
         raise DomainError(_("Give the last day of the period."), field="end")
+    if start < EARLIEST_DAY:
+        raise DomainError(
+            _("The first day cannot be before %(day)s.") % {"day": _short(EARLIEST_DAY)},
+            field="start",
+        )
+    latest = latest_day(today)
+    if end > latest:
+        raise DomainError(
+            _("The last day cannot be after %(day)s.") % {"day": _short(latest)}, field="end"
+        )
     if end < start:
         raise DomainError(_("The last day comes before the first day."), field="end")
     if start > today:
@@ -119,6 +134,14 @@ def period_resolve(
             _("A period can last at most %(n)s days.") % {"n": MAX_PERIOD_DAYS}, field="end"
         )
     return Period(start=start, end=end, key=key)
+
+
+def latest_day(today: date) -> date:
+    return today + timedelta(days=MAX_DAYS_AHEAD)
+
+
+def _short(day: date) -> str:
+    return str(formats.date_format(day, "SHORT_DATE_FORMAT"))
 
 
 def month_end(day: date) -> date:
@@ -887,8 +910,16 @@ def what_works_by_weekday(scope: Scope, period: Period) -> list[WorksRow]:
 # --- one content, one challenge -------------------------------------------------------------
 
 
-def content_for_dashboard(scope: Scope, pk: int) -> Content:
-    content = Content.objects.filter(organization_id=scope.organization_id, pk=pk).first()
+def content_for_dashboard(scope: Scope, pk: int, *, user: User) -> Content:
+    """A content item of the organisation; someone who cannot open the library (a manager)
+    sees only what was published once: published, expired or withdrawn after publishing."""
+    contents = Content.objects.filter(organization_id=scope.organization_id, pk=pk)
+    if user.role not in LIBRARY_ROLES:
+        contents = contents.filter(
+            status__in=(ContentStatus.APPROVED, ContentStatus.WITHDRAWN),
+            publish_at__lte=timezone.now(),
+        )
+    content = contents.first()
     if content is None:
         raise Http404
     return content
@@ -968,24 +999,34 @@ class ChallengeNumbers:
     audience_hidden: bool
 
 
-def challenge_numbers(scope: Scope, pk: int, *, now: datetime | None = None) -> ChallengeNumbers:
+def _challenge_day(moment: datetime, zone: ZoneInfo, *, today: date) -> date:
+    # Clamped before the time zone shift: 9999-12-31 shifted east is past datetime.max.
+    low = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
+    high = datetime.combine(latest_day(today), time(), tzinfo=UTC)
+    return min(max(moment, low), high).astimezone(zone).date()
+
+
+def challenge_numbers(
+    scope: Scope, pk: int, *, user: User, now: datetime | None = None
+) -> ChallengeNumbers:
     """The challenge's period (its days in the organisation's time zone, up to today), its
     audience within the reader's scope, and its contents (those listed, and those of its
     topics; every content when it names none) and network: the same numbers as the
     dashboard, for the challenge."""
+    from challenges.campaign_selectors import PUBLIC_STATUSES
     from challenges.models import Challenge
 
-    challenge = (
-        Challenge.objects.filter(organization_id=scope.organization_id, pk=pk)
-        .prefetch_related("audience_teams", "contents", "topics")
-        .first()
-    )
+    challenges = Challenge.objects.filter(organization_id=scope.organization_id, pk=pk)
+    if not user.can_edit_content:
+        # As on the challenge pages: drafts and cancelled challenges are the editors' own.
+        challenges = challenges.filter(status__in=PUBLIC_STATUSES)
+    challenge = challenges.prefetch_related("audience_teams", "contents", "topics").first()
     if challenge is None:
         raise Http404
     zone = ZoneInfo(scope.organization.time_zone)
     today = organization_today(scope.organization, now=now)
-    start = challenge.starts_at.astimezone(zone).date()
-    end = min(challenge.ends_at.astimezone(zone).date(), max(today, start))
+    start = _challenge_day(challenge.starts_at, zone, today=today)
+    end = min(_challenge_day(challenge.ends_at, zone, today=today), max(today, start))
     teams = list(Team.objects.filter(organization_id=scope.organization_id).only("id", "parent_id"))
     audience = [team.pk for team in challenge.audience_teams.all()]
     team_ids = scope.team_ids

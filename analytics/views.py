@@ -110,7 +110,7 @@ def dashboards(request: MemberRequest) -> HttpResponse:
 @login_required
 def content_dashboard(request: MemberRequest, pk: int) -> HttpResponse:
     filters = _filters(request)
-    content = selectors.content_for_dashboard(filters.scope, pk)
+    content = selectors.content_for_dashboard(filters.scope, pk, user=request.user)
     scope, period = filters.scope.for_content(content.pk), filters.period
     points = selectors.timeseries(scope, period, interval=filters.interval)
     context = _base_context(request, filters) | {
@@ -142,7 +142,7 @@ def what_works(request: MemberRequest) -> HttpResponse:
 def challenge_dashboard(request: MemberRequest, pk: int) -> HttpResponse:
     user = request.user
     scope = selectors.dashboard_scope(user)
-    challenge_view = selectors.challenge_numbers(scope, pk)
+    challenge_view = selectors.challenge_numbers(scope, pk, user=user)
     period, cscope = challenge_view.period, challenge_view.scope
     points = selectors.timeseries(cscope, period, interval=period.default_interval())
     context = {
@@ -194,7 +194,8 @@ def export(request: MemberRequest, table: str) -> HttpResponse:
     if content_id:
         if not content_id.isdecimal():
             raise Http404
-        scope = scope.for_content(selectors.content_for_dashboard(scope, int(content_id)).pk)
+        content = selectors.content_for_dashboard(scope, int(content_id), user=request.user)
+        scope = scope.for_content(content.pk)
     return exports.csv_response(
         table=table, scope=scope, period=filters.period, interval=filters.interval
     )

@@ -78,13 +78,25 @@ def weekly_report_send(*, manager: User, now: datetime | None = None) -> bool:
     scope = selectors.dashboard_scope(manager)
     if not scope.visible_team_ids:
         return False
+    key = weekly_report_key(manager=manager, period=period)
     try:
         with transaction.atomic():
-            FillState.objects.create(
-                name=weekly_report_key(manager=manager, period=period), watermark=now
-            )
+            FillState.objects.create(name=key, watermark=now)
     except IntegrityError:
         return False  # already sent for this week
+    try:
+        _report_deliver(manager=manager, period=period, scope=scope)
+    except Exception:
+        # Unclaimed, the next beat run tries this manager again instead of skipping them.
+        with transaction.atomic():
+            FillState.objects.filter(name=key).delete()
+        logger.warning("weekly report to manager %s not sent; claim released", manager.pk)
+        raise
+    return True
+
+
+def _report_deliver(*, manager: User, period: Period, scope: selectors.Scope) -> None:
+    assert manager.organization is not None
     summary = selectors.summary(scope, period)
     teams = selectors.by_team(scope, period)
     context = {
@@ -108,4 +120,3 @@ def weekly_report_send(*, manager: User, now: datetime | None = None) -> bool:
     message = EmailMultiAlternatives(subject, text, None, [manager.email])
     message.attach_alternative(html, "text/html")
     message.send()
-    return True

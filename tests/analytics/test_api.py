@@ -88,6 +88,8 @@ def test_rankings_and_teams(world):
         ({"period": "7d", "start": "2026-03-01"}, "period"),
         ({"team": "sales"}, "team"),
         ({"limit": "0"}, "limit"),
+        ({"period": "custom", "start": "0001-01-01", "end": "0001-01-05"}, "start"),
+        ({"period": "custom", "start": "1999-12-31", "end": "2000-01-05"}, "start"),
     ],
 )
 def test_bad_parameters_are_problem_json_naming_the_field(world, params, field):
@@ -96,6 +98,14 @@ def test_bad_parameters_are_problem_json_naming_the_field(world, params, field):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert field in {error["field"] for error in response.json()["errors"]}
+
+
+def test_dates_without_a_previous_period_are_refused_by_the_summary(world):
+    params = {"period": "custom", "start": "0001-01-01", "end": "0001-01-05"}
+    response = api_client_for(world.admin).get(reverse("api_analytics_summary"), params)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert {error["field"] for error in response.json()["errors"]} == {"start"}
 
 
 def test_bad_interval_is_refused(world):

@@ -5,7 +5,7 @@ earned-media settings, and bounded query counts."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -75,10 +75,37 @@ def test_bad_parameters_are_explained_not_a_server_error(world):
         ({"period": "forever"}, "Select a valid choice"),
         ({"period": "custom", "start": "2020-01-01", "end": "2026-03-01"}, "at most 366"),
         ({"team": "abc"}, "Enter a whole number"),
+        ({"period": "custom", "start": "0001-01-01", "end": "0001-01-05"}, "cannot be before"),
     ]:
         response = client.get(reverse("dashboards"), params)
         assert response.status_code == 200, params
         assert message in response.content.decode(), params
+
+
+def test_dates_whose_previous_period_does_not_exist_are_refused_everywhere(world):
+    client = client_for(world.admin)
+    params = {"period": "custom", "start": "0001-01-01", "end": "0001-01-05"}
+    for name in ("dashboards", "dashboard_report"):
+        response = client.get(reverse(name), params)
+        assert response.status_code == 200, name
+        assert "The first day cannot be before" in response.content.decode(), name
+    response = client.get(reverse("dashboard_export", args=["summary"]), params)
+    assert response.status_code == 200
+
+
+def test_the_period_is_refused_beyond_a_year_from_today():
+    from analytics.selectors import period_resolve
+    from organizations.errors import DomainError
+
+    today = TODAY
+    with pytest.raises(DomainError) as error:
+        period_resolve(key="custom", today=today, start=date(1999, 12, 31), end=today)
+    assert error.value.field == "start"
+    with pytest.raises(DomainError) as error:
+        period_resolve(key="custom", today=today, start=today, end=today + timedelta(days=367))
+    assert error.value.field == "end" and "cannot be after" in error.value.message
+    ok = period_resolve(key="custom", today=today, start=date(2000, 1, 1), end=date(2000, 1, 5))
+    assert ok.previous.end == date(1999, 12, 31)
 
 
 def test_an_empty_organisation_gets_an_empty_state(world):
@@ -251,3 +278,85 @@ def test_other_pages_query_counts_are_bounded(world, page, django_assert_max_num
             rollup(person, world.content, TODAY - timedelta(days=day), shares=1, clicks=2)
     with django_assert_max_num_queries(20):
         assert client.get(url, {"period": "90d"}).status_code == 200
+
+
+def test_a_challenge_without_a_sane_end_gets_its_numbers_not_a_server_error(world):
+    from challenges.models import Challenge
+
+    challenge = Challenge.objects.create(
+        organization=world.organization,
+        title="Forever",
+        starts_at=datetime(2026, 3, 9, 8, 0, tzinfo=UTC),
+        ends_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+        goal=10,
+        status="active",
+    )
+    rollup(world.employee, world.content, TODAY, shares=2, clicks=6)
+    response = client_for(world.admin).get(reverse("dashboard_challenge", args=[challenge.pk]))
+    assert response.status_code == 200
+    assert card_value(response.content.decode(), "shares") == "2"
+
+
+def test_managers_do_not_see_the_numbers_of_draft_or_cancelled_challenges(world):
+    from challenges.models import Challenge
+
+    challenge = Challenge.objects.create(
+        organization=world.organization,
+        title="Secret plan",
+        starts_at=datetime(2026, 3, 9, 8, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 3, 15, 20, 0, tzinfo=UTC),
+        goal=10,
+        status="draft",
+    )
+    url = reverse("dashboard_challenge", args=[challenge.pk])
+    for status in ("draft", "cancelled"):
+        Challenge.objects.filter(pk=challenge.pk).update(status=status)
+        assert client_for(world.manager).get(url).status_code == 404, status
+        assert (
+            client_for(world.manager)
+            .get(reverse("challenge_detail", args=[challenge.pk]))
+            .status_code
+            == 404
+        )
+        editor_response = client_for(world.editor).get(url)
+        assert (
+            editor_response.status_code == 200 and "Secret plan" in editor_response.content.decode()
+        )
+    Challenge.objects.filter(pk=challenge.pk).update(status="ended")
+    assert client_for(world.manager).get(url).status_code == 200
+
+
+def test_managers_see_the_numbers_of_published_content_only(world):
+    from content.models import ContentStatus
+    from tests.content.factories import ContentFactory
+
+    export = reverse("dashboard_export", args=["summary"])
+    later = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
+    for status, publish_at, visible in [
+        (ContentStatus.DRAFT, None, False),
+        (ContentStatus.IN_REVIEW, None, False),
+        (ContentStatus.APPROVED, later, False),  # scheduled
+        (ContentStatus.WITHDRAWN, later, False),  # withdrawn before it came out
+        (ContentStatus.APPROVED, None, True),
+        (ContentStatus.WITHDRAWN, None, True),
+    ]:
+        content = ContentFactory(
+            organization=world.organization,
+            author=world.editor,
+            status=status,
+            **({"publish_at": publish_at} if publish_at else {}),
+        )
+        url = reverse("dashboard_content", args=[content.pk])
+        expected = 200 if visible else 404
+        assert client_for(world.manager).get(url).status_code == expected, status
+        exported = client_for(world.manager).get(export, {"content": content.pk})
+        assert exported.status_code == expected, status
+        assert client_for(world.editor).get(url).status_code == 200, status
+    expired = ContentFactory(
+        organization=world.organization,
+        author=world.editor,
+        publish_at=datetime(2026, 3, 1, tzinfo=UTC),
+        expires_at=datetime(2026, 3, 10, tzinfo=UTC),
+    )
+    url = reverse("dashboard_content", args=[expired.pk])
+    assert client_for(world.manager).get(url).status_code == 200

@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.urls import reverse
 
+from analytics.models import FillState
 from analytics.services.reports import (
     WEEKLY_REPORT_KIND,
     report_week,
@@ -81,3 +83,28 @@ def test_managers_without_teams_and_other_roles_get_no_report(world):
     world.sales.managers.clear()
     world.marketing.managers.add(world.admin)  # an org admin managing a team: not a manager role
     assert weekly_reports_send() == 0
+
+
+class FailsOnceBackend(locmem.EmailBackend):
+    """The mail server is down for the first message, then back."""
+
+    failed = False
+
+    def send_messages(self, messages):
+        if not FailsOnceBackend.failed:
+            FailsOnceBackend.failed = True
+            raise OSError("connection refused")
+        return super().send_messages(messages)
+
+
+def test_a_failed_send_is_retried_on_the_next_run(world, settings, caplog):
+    settings.EMAIL_BACKEND = f"{__name__}.FailsOnceBackend"
+    FailsOnceBackend.failed = False
+    assert weekly_reports_send() == 0
+    assert mail.outbox == []
+    assert not FillState.objects.filter(name__startswith="weekly_report:").exists()
+    assert "not sent" in caplog.text
+    assert weekly_reports_send() == 1
+    assert [message.to for message in mail.outbox] == [[world.manager.email]]
+    assert weekly_reports_send() == 0  # claimed once it went out
+    assert len(mail.outbox) == 1
