@@ -9,8 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge, ChallengeMetric, ChallengeMode, Reward
-from challenges.services.campaigns import MAX_WINNERS, ChallengeInput
-from challenges.services.rewards import RewardInput
+from challenges.services.campaigns import (
+    MAX_AMOUNT,
+    MAX_WINNERS,
+    ChallengeInput,
+    challenge_date_error,
+)
+from challenges.services.rewards import MAX_PER_PERSON, RewardInput
 from content.models import Content, Network, Topic
 from organizations.forms import OrgScopedForm
 from organizations.images import validate_image
@@ -84,6 +89,7 @@ class ChallengeForm(OrgScopedForm):
         label=_("Goal to reach"),
         required=False,
         min_value=1,
+        max_value=MAX_AMOUNT,
         help_text=_("Per person, or per member in team mode. Leave empty for a ranking only."),
     )
     winners_count = forms.IntegerField(
@@ -97,6 +103,7 @@ class ChallengeForm(OrgScopedForm):
     bonus_points = forms.IntegerField(
         label=_("Bonus points"),
         min_value=0,
+        max_value=MAX_AMOUNT,
         initial=0,
         help_text=_("Paid once to each winner (or to everyone who reaches a goal-only challenge)."),
     )
@@ -109,6 +116,10 @@ class ChallengeForm(OrgScopedForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("starts_at", "ends_at"):
+            problem = data.get(name) and challenge_date_error(data[name])
+            if problem:
+                self.add_error(name, problem)
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("The end must come after the start."))
@@ -166,19 +177,34 @@ class RewardForm(forms.Form):
     )
     image = forms.ImageField(label=_("Image"), required=False, validators=[validate_image])
     remove_image = forms.BooleanField(label=_("Remove the image"), required=False)
-    cost = forms.IntegerField(label=_("Cost in points"), min_value=1)
+    cost = forms.IntegerField(label=_("Cost in points"), min_value=1, max_value=MAX_AMOUNT)
     stock = forms.IntegerField(
-        label=_("Stock"), required=False, min_value=0, help_text=_("Leave empty for unlimited.")
+        label=_("Stock"),
+        required=False,
+        min_value=0,
+        max_value=MAX_AMOUNT,
+        help_text=_("Leave empty for unlimited."),
     )
+    # The stock this editor showed, so a save cannot undo redemptions made since.
+    stock_seen = forms.CharField(required=False, widget=forms.HiddenInput)
     per_person_limit = forms.IntegerField(
         label=_("Limit per person"),
         required=False,
         min_value=1,
+        max_value=MAX_PER_PERSON,
         help_text=_("Leave empty for no limit."),
     )
     is_active = forms.BooleanField(
         label=_("Offered in the catalogue"), required=False, initial=True
     )
+
+    def clean_stock_seen(self) -> int | None:
+        raw = (self.cleaned_data.get("stock_seen") or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit():
+            raise forms.ValidationError(_("Reload the page and try again."))
+        return int(raw)
 
     def to_input(self) -> RewardInput:
         data = self.cleaned_data
@@ -191,6 +217,8 @@ class RewardForm(forms.Form):
             is_active=data["is_active"],
             image=data.get("image"),
             remove_image=data.get("remove_image", False),
+            check_stock="stock_seen" in self.data,
+            stock_seen=data.get("stock_seen"),
         )
 
     @staticmethod
@@ -200,6 +228,7 @@ class RewardForm(forms.Form):
             "description": reward.description,
             "cost": reward.cost,
             "stock": reward.stock,
+            "stock_seen": "" if reward.stock is None else str(reward.stock),
             "per_person_limit": reward.per_person_limit,
             "is_active": reward.is_active,
         }

@@ -130,13 +130,28 @@ class ChallengeDetailSerializer(ChallengeSerializer):
         return BoardSerializer(self.context["board"]).data
 
 
+class ChallengeDateField(serializers.DateTimeField):
+    """A challenge date: an unrepresentable one (year 1 shifted into a time zone) is a
+    field error rather than an overflow, and the date must lie in the accepted window."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        try:
+            parsed = super().to_internal_value(value)
+        except (OverflowError, ValueError) as error:
+            raise serializers.ValidationError(_("This date is out of range.")) from error
+        problem = services.challenge_date_error(parsed)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return parsed
+
+
 class ChallengeInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     why_it_matters = serializers.CharField(required=False, allow_blank=True, default="")
-    starts_at = serializers.DateTimeField(
+    starts_at = ChallengeDateField(
         help_text="ISO 8601; without an offset, in the organisation's time zone."
     )
-    ends_at = serializers.DateTimeField(
+    ends_at = ChallengeDateField(
         help_text="ISO 8601; without an offset, in the organisation's time zone."
     )
     audience_teams = serializers.ListField(
@@ -156,12 +171,20 @@ class ChallengeInputSerializer(serializers.Serializer):
     network = serializers.ChoiceField(
         choices=[("", "any"), *Network.choices], required=False, default=""
     )
-    goal = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    goal = serializers.IntegerField(
+        min_value=1,
+        max_value=services.MAX_AMOUNT,
+        required=False,
+        allow_null=True,
+        default=None,
+    )
     winners_count = serializers.IntegerField(
         min_value=0, max_value=services.MAX_WINNERS, required=False, default=0
     )
     prize = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    bonus_points = serializers.IntegerField(min_value=0, required=False, default=0)
+    bonus_points = serializers.IntegerField(
+        min_value=0, max_value=services.MAX_AMOUNT, required=False, default=0
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["ends_at"] <= attrs["starts_at"]:

@@ -7,7 +7,7 @@ the results, are each claimed once by the beat task, off the page request."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,10 @@ from organizations.models import Team, User
 KIND_LAUNCHED = "challenges.launched"
 KIND_RESULTS = "challenges.results"
 MAX_WINNERS = 100
+# Bounds that keep dates renderable in every time zone and numbers inside their columns.
+MIN_YEAR = 2000
+MAX_YEARS_AHEAD = 5
+MAX_AMOUNT = 1_000_000
 
 
 @dataclass
@@ -72,10 +76,26 @@ def _require_editor(actor: User) -> None:
         raise PermissionDeniedError(_("Only editors and administrators manage challenges."))
 
 
+def challenge_date_error(value: datetime) -> str | None:
+    """Why a challenge date is out of the accepted window, or None when it is fine."""
+    latest = timezone.now() + timedelta(days=366 * MAX_YEARS_AHEAD)
+    # The years are compared first: comparing an extreme aware date can overflow.
+    if value.year < MIN_YEAR or value.year > latest.year or value > latest:
+        return _("Choose a date between %(first)s and %(last)s.") % {
+            "first": MIN_YEAR,
+            "last": latest.year,
+        }
+    return None
+
+
 def _clean(data: ChallengeInput, actor: User) -> None:
     data.title = data.title.strip()
     if not data.title:
         raise DomainError(_("Give the challenge a title."), field="title")
+    for name in ("starts_at", "ends_at"):
+        problem = challenge_date_error(getattr(data, name))
+        if problem:
+            raise DomainError(problem, field=name)
     if data.ends_at <= data.starts_at:
         raise DomainError(_("The end must come after the start."), field="ends_at")
     if data.mode not in ChallengeMode.values:
@@ -86,6 +106,10 @@ def _clean(data: ChallengeInput, actor: User) -> None:
         raise DomainError(_("Unknown network."), field="network")
     if data.goal is not None and data.goal <= 0:
         raise DomainError(_("The goal must be at least 1."), field="goal")
+    if data.goal is not None and data.goal > MAX_AMOUNT:
+        raise DomainError(
+            _("The goal can be at most %(n)s.") % {"n": f"{MAX_AMOUNT:,}"}, field="goal"
+        )
     if not 0 <= data.winners_count <= MAX_WINNERS:
         raise DomainError(
             _("The number of winners must be between 0 and %(n)s.") % {"n": MAX_WINNERS},
@@ -95,6 +119,11 @@ def _clean(data: ChallengeInput, actor: User) -> None:
         raise DomainError(_("Set a goal to reach, a number of winners, or both."), field="goal")
     if data.bonus_points < 0:
         raise DomainError(_("Bonus points cannot be negative."), field="bonus_points")
+    if data.bonus_points > MAX_AMOUNT:
+        raise DomainError(
+            _("Bonus points can be at most %(n)s.") % {"n": f"{MAX_AMOUNT:,}"},
+            field="bonus_points",
+        )
     org = actor.organization_id
     for name, objects in (
         ("audience_teams", data.audience_teams),

@@ -24,6 +24,8 @@ from organizations.models import Role, User
 
 KIND_DECIDED = "rewards.redemption_decided"
 KIND_REQUESTED = "rewards.redemption_requested"
+MAX_AMOUNT = 1_000_000
+MAX_PER_PERSON = 32_767  # a small integer column
 
 
 @dataclass
@@ -36,6 +38,9 @@ class RewardInput:
     is_active: bool = True
     image: UploadedFile | None = None
     remove_image: bool = False
+    # The stock the editor showed; when set, an update is refused if it moved meanwhile.
+    check_stock: bool = False
+    stock_seen: int | None = None
 
 
 def _require_admin(actor: User) -> None:
@@ -49,11 +54,24 @@ def _clean(data: RewardInput) -> None:
         raise DomainError(_("Give the reward a title."), field="title")
     if data.cost is None or data.cost <= 0:
         raise DomainError(_("The cost must be at least 1 point."), field="cost")
+    if data.cost > MAX_AMOUNT:
+        raise DomainError(
+            _("The cost can be at most %(n)s points.") % {"n": f"{MAX_AMOUNT:,}"}, field="cost"
+        )
     if data.stock is not None and data.stock < 0:
         raise DomainError(_("The stock cannot be negative."), field="stock")
+    if data.stock is not None and data.stock > MAX_AMOUNT:
+        raise DomainError(
+            _("The stock can be at most %(n)s.") % {"n": f"{MAX_AMOUNT:,}"}, field="stock"
+        )
     if data.per_person_limit is not None and data.per_person_limit <= 0:
         raise DomainError(
             _("The limit per person must be at least 1, or empty."), field="per_person_limit"
+        )
+    if data.per_person_limit is not None and data.per_person_limit > MAX_PER_PERSON:
+        raise DomainError(
+            _("The limit per person can be at most %(n)s.") % {"n": f"{MAX_PER_PERSON:,}"},
+            field="per_person_limit",
         )
     if data.image is not None:
         try:
@@ -102,6 +120,13 @@ def reward_update(
         locked = Reward.objects.select_for_update().get(pk=reward.pk)
         if locked.organization_id != actor.organization_id:
             raise NotFoundError(_("No such reward."))
+        # Writing back a stock read before a redemption would hand that unit out twice.
+        if data.check_stock and locked.stock != data.stock_seen:
+            now = _("unlimited") if locked.stock is None else locked.stock
+            raise ConflictError(
+                _("The stock changed meanwhile: now %(n)s. Check it and save again.") % {"n": now},
+                field="stock",
+            )
         _apply(locked, data)
         locked.save()
         audit_record(

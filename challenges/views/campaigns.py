@@ -19,7 +19,7 @@ from challenges.campaign_forms import ChallengeForm, DecisionForm, RewardForm
 from challenges.models import Challenge, ChallengeStatus, RedemptionStatus
 from challenges.services import campaigns as services
 from challenges.services import rewards as reward_services
-from organizations.errors import DomainError
+from organizations.errors import ConflictError, DomainError
 from organizations.http import MemberRequest
 from organizations.views import form_error, org_admin_required
 
@@ -233,6 +233,11 @@ def _reward_editor(request: MemberRequest, pk: int | None) -> HttpResponse:
                     actor=user, reward=reward, data=form.to_input(), request=request
                 )
         except DomainError as error:
+            if isinstance(error, ConflictError) and reward is not None:
+                # Show the stock as it is now, so the next save is checked against it.
+                reward.refresh_from_db(fields=["stock"])
+                form.data = form.data.copy()
+                form.data["stock_seen"] = "" if reward.stock is None else str(reward.stock)
             form_error(form, error)
         else:
             messages.success(request, _("Saved."))

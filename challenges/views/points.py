@@ -35,17 +35,22 @@ def _member(request: MemberRequest) -> None:
 def leaderboard(request: MemberRequest) -> HttpResponse:
     _member(request)
     filters = LeaderboardFilters(request.GET)
-    if not filters.is_valid():
-        raise Http404
-    board = filters.cleaned_data["board"] or selectors.BOARD_PEOPLE
-    period = filters.cleaned_data["period"] or PERIOD_ALL
-    result = selectors.leaderboard_for(
-        request.user, board=board, period=period, team_id=filters.cleaned_data["team"]
-    )
+    filters.is_valid()
+    # A stale or hand-edited link falls back to the defaults rather than a dead end.
+    if filters.errors:
+        messages.warning(request, _("Some filters were not recognised: showing the defaults."))
+    board = filters.cleaned_data.get("board") or selectors.BOARD_PEOPLE
+    period = filters.cleaned_data.get("period") or PERIOD_ALL
+    teams = selectors.team_choices(request.user)
+    team_id = filters.cleaned_data.get("team")
+    if team_id is not None and team_id not in {pk for pk, _label in teams}:
+        # Another organisation's team is treated like one that does not exist.
+        messages.warning(request, _("That team is not available: showing everyone."))
+        team_id = None
+    result = selectors.leaderboard_for(request.user, board=board, period=period, team_id=team_id)
     page = Paginator(result.rows, LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     if board == selectors.BOARD_PEOPLE:
         selectors.standings_named([*page.object_list, *result.neighbours])
-    teams = selectors.team_choices(request.user)
     query = {"board": board, "period": period}
     if result.team is not None:
         query["team"] = str(result.team.pk)
