@@ -22,6 +22,7 @@ from challenges.models import (
     Score,
 )
 from organizations.models import Team, User
+from organizations.selectors import user_team_ancestor_ids
 
 TABS = ("active", "upcoming", "ended", "drafts")
 TAB_STATUSES: dict[str, tuple[str, ...]] = {
@@ -34,23 +35,6 @@ PUBLIC_STATUSES = (ChallengeStatus.SCHEDULED, ChallengeStatus.ACTIVE, ChallengeS
 TOP = 10
 
 
-def _teams(user: User) -> list[Team]:
-    return list(Team.objects.filter(organization_id=user.organization_id).only("id", "parent_id"))
-
-
-def _reaching_ids(user: User, all_teams: list[Team]) -> set[int]:
-    """The user's teams and every team above them: a challenge aimed at a team includes
-    its sub-teams."""
-    parent = {team.pk: team.parent_id for team in all_teams}
-    found: set[int] = set()
-    for team_id in user.teams.values_list("id", flat=True):
-        current: int | None = team_id
-        while current is not None and current not in found:
-            found.add(current)
-            current = parent.get(current)
-    return found
-
-
 def challenges_visible(user: User) -> QuerySet[Challenge]:
     """Editors see every challenge of the organisation; others the published ones whose
     audience includes them."""
@@ -58,7 +42,7 @@ def challenges_visible(user: User) -> QuerySet[Challenge]:
     if user.can_edit_content:
         return challenges
     targeted = Challenge.audience_teams.through.objects.filter(challenge_id=OuterRef("pk"))
-    reaches_me = targeted.filter(team_id__in=_reaching_ids(user, _teams(user)))
+    reaches_me = targeted.filter(team_id__in=user_team_ancestor_ids(user))
     return challenges.filter(status__in=PUBLIC_STATUSES).filter(
         ~Exists(targeted) | Exists(reaches_me)
     )

@@ -40,6 +40,7 @@ from content.models import (
     Topic,
 )
 from organizations.models import Role, Team, User
+from organizations.selectors import user_team_ancestor_ids
 
 LIBRARY_ROLES = (Role.EDITOR, Role.REVIEWER, Role.ORG_ADMIN)
 
@@ -187,20 +188,6 @@ def version_diff(content: Content, number: int) -> list[FieldChange]:
 # --- Feed (employees) -------------------------------------------------------------------
 
 
-def _ancestor_ids(user: User) -> set[int]:
-    """The user's teams and every team above them: content aimed at a team reaches its
-    sub-teams, so a member of a sub-team is in the audience of every ancestor."""
-    teams = list(Team.objects.filter(organization_id=user.organization_id).only("id", "parent_id"))
-    parent = {team.pk: team.parent_id for team in teams}
-    found: set[int] = set()
-    for team_id in user.teams.values_list("id", flat=True):
-        current: int | None = team_id
-        while current is not None and current not in found:
-            found.add(current)
-            current = parent.get(current)
-    return found
-
-
 def feed_queryset(user: User) -> QuerySet[Content]:
     now = timezone.now()
     contents = Content.objects.filter(
@@ -209,7 +196,7 @@ def feed_queryset(user: User) -> QuerySet[Content]:
         publish_at__lte=now,
     ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     targeted = Content.audience_teams.through.objects.filter(content_id=OuterRef("pk"))
-    reaches_me = targeted.filter(team_id__in=_ancestor_ids(user))
+    reaches_me = targeted.filter(team_id__in=user_team_ancestor_ids(user))
     contents = contents.filter(~Exists(targeted) | Exists(reaches_me))
     return _with_relations(contents)
 

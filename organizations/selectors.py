@@ -28,6 +28,20 @@ def team_descendant_ids(roots: Iterable[Team | int], all_teams: Iterable[Team]) 
     return found
 
 
+def user_team_ancestor_ids(user: User) -> set[int]:
+    """The user's teams and every team above them: something aimed at a team reaches its
+    sub-teams, so a member of a sub-team is in the audience of every ancestor."""
+    teams = Team.objects.filter(organization_id=user.organization_id).only("id", "parent_id")
+    parent = {team.pk: team.parent_id for team in teams}
+    found: set[int] = set()
+    for team_id in user.teams.values_list("id", flat=True):
+        current: int | None = team_id
+        while current is not None and current not in found:
+            found.add(current)
+            current = parent.get(current)
+    return found
+
+
 def teams_of_organization(user: User) -> QuerySet[Team]:
     return Team.objects.filter(organization_id=user.organization_id)
 
