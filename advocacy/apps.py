@@ -16,6 +16,12 @@ class AdvocacyConfig(AppConfig):
         kind_register("advocacy.share_problem", _("A share of mine fails or needs checking"))
         kind_register("advocacy.reconnect", _("A network account of mine needs reconnecting"))
         kind_register("advocacy.recall", _("Content I shared is withdrawn"))
+        kind_register("advocacy.token_expiring", _("A network connection of mine is about to end"))
+        kind_register("advocacy.token_expired", _("A network connection of mine has ended"))
+
+        from advocacy.networks.connect import connect_signals
+
+        connect_signals()
         content_withdrawn.connect(on_content_withdrawn, dispatch_uid="advocacy-recall")
 
         from content.extensions import content_action_register

@@ -73,3 +73,24 @@ class SlotForm(forms.Form):
         ],
     )
     time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
+
+
+class NetworkAppForm(forms.Form):
+    client_id = forms.CharField(label=_("Client id"), max_length=200)
+    client_secret = forms.CharField(
+        label=_("Client secret"),
+        required=False,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Stored encrypted. Leave empty to keep the current one."),
+    )
+    api_posting = forms.BooleanField(
+        label=_("Employees may post through the API"),
+        required=False,
+        initial=True,
+        help_text=_("Off: share links only (X charges for each post made through its API)."),
+    )
+    community_management = forms.BooleanField(
+        label=_("The app has the Community Management API (post analytics)"),
+        required=False,
+    )

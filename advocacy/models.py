@@ -40,6 +40,10 @@ class SocialAccount(models.Model):
         max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
     )
     connected_at = models.DateTimeField(auto_now_add=True)
+    # Tokens that cannot be refreshed (LinkedIn's 60 days): when the employee was told it
+    # expires soon, and that it has expired; cleared on reconnecting. Each is sent once.
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    expired_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -47,9 +51,49 @@ class SocialAccount(models.Model):
                 fields=["user", "network"], name="social_account_one_per_network"
             )
         ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="social_account_expiry")]
 
     def __str__(self) -> str:
         return f"{self.get_network_display()} · {self.display_name or self.external_id}"
+
+
+class NetworkApp(models.Model):
+    """An organisation's app at a network (X, LinkedIn): the client id and secret the org
+    admin registered there, and how employees may post through it. Without one (and
+    without server-wide defaults) the network is share links only."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="network_apps"
+    )
+    # The network package's name (advocacy/networks/<name>/).
+    adapter = models.CharField(max_length=20)
+    client_id = models.CharField(_("client id"), max_length=200)
+    # Encrypted with FIELD_ENCRYPTION_KEYS, like the tokens.
+    client_secret = models.TextField(blank=True)
+    api_posting = models.BooleanField(
+        _("employees may post through the API"),
+        default=True,
+        help_text=_("Off: share links only (X charges for each post made through its API)."),
+    )
+    community_management = models.BooleanField(
+        _("the app has LinkedIn's Community Management API (post analytics)"), default=False
+    )
+    # A problem only the org admin or the operator can fix, shown loudly in the
+    # administration pages: "version_expired" (LinkedIn 426), "missing_permission" (403).
+    problem = models.CharField(max_length=40, blank=True)
+    problem_detail = models.CharField(max_length=500, blank=True)
+    problem_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "adapter"], name="network_app_one_per_adapter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.adapter}"
 
 
 class ShareMode(models.TextChoices):

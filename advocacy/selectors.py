@@ -10,13 +10,13 @@ from django.http import Http404
 
 from advocacy.links import prefills_caption, share_intent_url
 from advocacy.models import (
-    AccountStatus,
     Share,
     ShareStatus,
     SharingPause,
     SocialAccount,
 )
-from advocacy.services.accounts import POSTABLE_NETWORKS, sandbox_available
+from advocacy.networks import NetworkPackage, connector_for
+from advocacy.services.accounts import account_usable
 from content.models import Content, Network
 from content.selectors import feed_queryset
 from organizations.models import Role, User
@@ -138,7 +138,7 @@ def network_choices(user: User, content: Content) -> list[NetworkChoice]:
                 network=network.value,
                 label=str(network.label),
                 account=account,
-                can_post_for_me=account is not None and account.status == AccountStatus.ACTIVE,
+                can_post_for_me=account_usable(account),
                 captions=captions,
                 # Without a caption for this network, the first one written for another.
                 suggested=pick.text if pick else (fallback[0] if fallback else ""),
@@ -155,13 +155,49 @@ def share_link_url(share: Share) -> str:
     return share_intent_url(network=share.network, text=text, url=url)
 
 
-def connectable_networks() -> list[tuple[str, str, bool]]:
-    """(network, label, can connect here) for the Networks page."""
+def connectable_networks(user: User) -> list[tuple[str, str, NetworkPackage | None]]:
+    """(network, label, the package the user connects it with, or None: share links only)
+    for the Networks page."""
     return [
         (
             network.value,
             str(network.label),
-            network.value in POSTABLE_NETWORKS and sandbox_available(),
+            connector_for(organization_id=user.organization_id, network=network.value),
         )
         for network in Network
     ]
+
+
+def network_app_rows(user: User) -> list[dict[str, object]]:
+    """The administration page of the organisation's network apps."""
+    from advocacy.models import NetworkApp
+    from advocacy.networks import packages
+    from advocacy.services.network_apps import network_api_posts_this_month
+
+    apps = {app.adapter: app for app in NetworkApp.objects.filter(organization=user.organization)}
+    posts = network_api_posts_this_month(organization_id=user.organization_id)
+    rows: list[dict[str, object]] = []
+    for package in sorted(packages().values(), key=lambda p: p.label):
+        if not package.needs_app:
+            continue
+        app = apps.get(package.name)
+        server_default = bool(settings.NETWORK_APP_DEFAULTS.get(package.name, {}).get("client_id"))
+        rows.append(
+            {
+                "name": package.name,
+                "label": package.label,
+                "package": package,
+                "app": app,
+                "server_default": server_default and app is None,
+                "callback_url": (
+                    f"{settings.SITE_URL}{package.callback_path()}" if package.callback_path else ""
+                ),
+                "posts_this_month": sum(posts.get(network, 0) for network in package.networks),
+                "initial": {
+                    "client_id": app.client_id if app else "",
+                    "api_posting": app.api_posting if app else True,
+                    "community_management": app.community_management if app else False,
+                },
+            }
+        )
+    return rows

@@ -7,6 +7,7 @@ import socket
 
 from celery import shared_task
 
+from advocacy.services.accounts import accounts_remind_expiry
 from advocacy.services.clicks import clicks_drain
 from advocacy.services.pipeline import share_delete, share_publish, shares_sweep
 
@@ -29,3 +30,8 @@ def sweep_shares() -> dict[str, int]:
 @shared_task(soft_time_limit=50, time_limit=60)
 def drain_clicks() -> int:
     return clicks_drain(consumer=socket.gethostname())
+
+
+@shared_task
+def remind_token_expiry() -> dict[str, int]:
+    return accounts_remind_expiry()

@@ -10,5 +10,7 @@ urlpatterns = [
     path("shares/<int:pk>/", views.share_detail, name="share_detail"),
     path("shares/<int:pk>/<str:verb>/", views.share_action, name="share_action"),
     path("networks/", views.networks, name="networks"),
+    path("networks/<str:network>/reconnect/", views.network_reconnect, name="network_reconnect"),
+    path("admin/networks/", views.network_apps_admin, name="network_apps_admin"),
     path("admin/sharing/", views.sharing_admin, name="sharing_admin"),
 ]

@@ -220,22 +220,38 @@ def _safe_next(request: MemberRequest) -> bool:
 def networks(request: MemberRequest) -> HttpResponse:
     user = request.user
     slot_form = SlotForm(request.POST or None) if request.POST.get("form") == "slot" else SlotForm()
+    connectors = {
+        network: package for network, _label, package in selectors.connectable_networks(user)
+    }
     if request.method == "POST":
         try:
             verb = request.POST.get("form")
             if verb == "connect":
-                account_services.account_connect_sandbox(
-                    user=user, network=request.POST.get("network", ""), request=request
-                )
-                messages.success(
-                    request, _("Connected. Your shares to this network can now be posted for you.")
-                )
+                package = connectors.get(request.POST.get("network", ""))
+                if package is None:
+                    raise DomainError(_("This network offers share links only here."))
+                return package.connect_start(request, user, request.POST.get("network", ""))
             elif verb == "disconnect":
                 account = selectors.accounts_of(user).get(request.POST.get("network", ""))
                 if account is None:
                     raise Http404
-                account_services.account_disconnect(user=user, account=account, request=request)
-                messages.success(request, _("Disconnected."))
+                revoked = account_services.account_disconnect(
+                    user=user, account=account, request=request
+                )
+                if revoked:
+                    messages.success(
+                        request, _("Disconnected: the network has withdrawn our access.")
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _(
+                            "Disconnected: we deleted your token. %(network)s cannot withdraw "
+                            "it for us; remove Portevoix from your %(network)s settings if you "
+                            "wish."
+                        )
+                        % {"network": account.get_network_display()},
+                    )
             elif verb == "slot":
                 if slot_form.is_valid():
                     current = sharing.slots_of(user) if user.posting_slots.exists() else []
@@ -269,10 +285,10 @@ def networks(request: MemberRequest) -> HttpResponse:
         {
             "network": network,
             "label": label,
-            "connectable": connectable,
+            "connector": connectors.get(network),
             "account": accounts.get(network),
         }
-        for network, label, connectable in selectors.connectable_networks()
+        for network, label, _package in selectors.connectable_networks(user)
     ]
     own_slots = user.posting_slots.exists()
     return render(
@@ -283,9 +299,27 @@ def networks(request: MemberRequest) -> HttpResponse:
             "slots": sharing.slots_of(user),
             "own_slots": own_slots,
             "slot_form": slot_form,
-            "sandbox": account_services.sandbox_available(),
+            "any_connector": any(row["connector"] for row in rows),
         },
     )
+
+
+@login_required
+def network_reconnect(request: MemberRequest, network: str) -> HttpResponse:
+    """One click from the reminder or the notification: straight to the network's consent
+    page (the OAuth state, kept in the session, protects the way back)."""
+    package = next(
+        (p for n, _label, p in selectors.connectable_networks(request.user) if n == network),
+        None,
+    )
+    if package is None:
+        messages.error(request, _("This network offers share links only here."))
+        return redirect("networks")
+    try:
+        return package.connect_start(request, request.user, network)
+    except DomainError as error:
+        _domain_error(request, error)
+        return redirect("networks")
 
 
 # --- org admin ------------------------------------------------------------------------------
@@ -316,4 +350,46 @@ def sharing_admin(request: MemberRequest) -> HttpResponse:
         request,
         "advocacy/admin.html",
         {"form": form, "pause": selectors.pause_of(user), "page": page, "querystring": ""},
+    )
+
+
+@org_admin_required
+def network_apps_admin(request: MemberRequest) -> HttpResponse:
+    """The organisation's apps at X and LinkedIn: credentials, API posting or share links
+    only, the callback to register, a connection test, this month's API posts."""
+    from advocacy.forms import NetworkAppForm
+    from advocacy.networks import packages
+    from advocacy.services import network_apps
+
+    user = request.user
+    posted: dict[str, NetworkAppForm] = {}
+    if request.method == "POST":
+        adapter, action = request.POST.get("adapter", ""), request.POST.get("action", "save")
+        try:
+            if action == "delete":
+                network_apps.network_app_delete(actor=user, adapter=adapter, request=request)
+                messages.success(request, _("Removed: this network is share links only now."))
+                return redirect("network_apps_admin")
+            if action == "test":
+                messages.success(
+                    request, network_apps.network_app_test(actor=user, adapter=adapter)
+                )
+                return redirect("network_apps_admin")
+            form = NetworkAppForm(request.POST)
+            posted[adapter] = form
+            if form.is_valid():
+                network_apps.network_app_save(
+                    actor=user, adapter=adapter, request=request, **form.cleaned_data
+                )
+                messages.success(request, _("Saved."))
+                return redirect("network_apps_admin")
+        except DomainError as error:
+            _domain_error(request, error)
+    rows = selectors.network_app_rows(user)
+    for row in rows:
+        row["form"] = posted.get(row["name"]) or NetworkAppForm(initial=row["initial"])
+    return render(
+        request,
+        "advocacy/network_apps.html",
+        {"rows": rows, "any_package": bool(packages())},
     )

@@ -69,6 +69,11 @@ def _configure() -> None:
                 "task": "advocacy.tasks.sweep_shares",
                 "schedule": timedelta(seconds=settings.SHARE_SWEEP_INTERVAL_SECONDS),
             },
+            # LinkedIn tokens last 60 days: reminders a week before and on the day.
+            "remind-token-expiry": {
+                "task": "advocacy.tasks.remind_token_expiry",
+                "schedule": timedelta(hours=1),
+            },
             "drain-clicks": {
                 "task": "advocacy.tasks.drain_clicks",
                 "schedule": timedelta(seconds=settings.CLICK_DRAIN_INTERVAL_SECONDS),

@@ -130,6 +130,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    # Employees connect their X and LinkedIn accounts through these (connect mode only:
+    # they never sign in with them). advocacy/networks/<name>/ holds the rest.
+    "allauth.socialaccount.providers.twitter_oauth2",
+    "allauth.socialaccount.providers.openid_connect",
     "axes",
     "csp",
     "django_htmx",
@@ -262,6 +267,20 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 # Lockout is django-axes' job (per account + IP); allauth's own limits stay as a backstop.
 ACCOUNT_RATE_LIMITS = {"login_failed": "50/m/ip,20/5m/key"}
 
+# Network accounts are connected, never used to sign in; allauth keeps the link, our
+# SocialAccount keeps the tokens, encrypted (allauth would store them in clear).
+SOCIALACCOUNT_ADAPTER = "advocacy.networks.connect.ConnectOnlyAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("NETWORK_READ_TIMEOUT", 20, minimum=1)
+SOCIALACCOUNT_PROVIDERS = {
+    # X's base URLs are settings (tests and the demo use a fake): our provider class reads
+    # them where allauth's hard-codes them.
+    "twitter_oauth2": {"provider_class": "advocacy.networks.x.provider.XProvider"},
+}
+
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -328,8 +347,41 @@ NETWORK_RATE_LIMITS = {
         "account": env_str("SANDBOX_LIMIT_PER_ACCOUNT", "30/60"),
         "app": env_str("SANDBOX_LIMIT_PER_APP", "600/60"),
     },
-    "x": {"account": "100/900", "app": "10000/86400"},
+    # X documents 100 posts per 15 minutes per user; the app's daily cap depends on the
+    # plan bought from X.
+    "x": {
+        "account": "100/900",
+        "app": f"{env_int('X_APP_DAILY_POST_CAP', 10000, minimum=1)}/86400",
+    },
     "linkedin": {"account": "150/86400", "app": "100000/86400"},
+}
+
+# --- The real networks --------------------------------------------------------------------
+# Base URLs are settings so that tests and the demo talk to loopback fakes of the same APIs.
+X_API_BASE_URL = env_url("X_API_BASE_URL", "https://api.x.com").rstrip("/")
+# Where employees authorise the app (X's consent page).
+X_AUTHORIZE_URL = env_url("X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize")
+X_SCOPES = ["tweet.read", "tweet.write", "users.read", "offline.access", "media.write"]
+LINKEDIN_API_BASE_URL = env_url("LINKEDIN_API_BASE_URL", "https://api.linkedin.com").rstrip("/")
+# The OpenID Connect issuer; its discovery document is <this>/.well-known/openid-configuration.
+LINKEDIN_OAUTH_BASE_URL = env_url(
+    "LINKEDIN_OAUTH_BASE_URL", "https://www.linkedin.com/oauth"
+).rstrip("/")
+# LinkedIn keeps each monthly API version for about a year, then answers 426.
+LINKEDIN_API_VERSION = env_str("LINKEDIN_API_VERSION", "202611")
+LINKEDIN_SCOPES = ["openid", "profile", "email", "w_member_social"]
+# Days before a token that cannot be refreshed expires when the employee is reminded.
+TOKEN_EXPIRY_WARNING_DAYS = env_int("TOKEN_EXPIRY_WARNING_DAYS", 7, minimum=1)
+# Server-wide app credentials, used by organisations that did not enter their own.
+NETWORK_APP_DEFAULTS = {
+    "x": {
+        "client_id": env_str("X_CLIENT_ID", ""),
+        "client_secret": env_str("X_CLIENT_SECRET", ""),
+    },
+    "linkedin": {
+        "client_id": env_str("LINKEDIN_CLIENT_ID", ""),
+        "client_secret": env_str("LINKEDIN_CLIENT_SECRET", ""),
+    },
 }
 
 # --- Internationalisation ---------------------------------------------------------------

@@ -14,9 +14,13 @@ decides on those alone:
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+import requests
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,10 @@ class PostRequest:
     image_path: str = ""
     # Unique per share: lets a network or our reconciliation recognise a repeat.
     idempotency_key: str = ""
+    # The link's preview, for networks that post a link as an article card (LinkedIn).
+    link_title: str = ""
+    link_description: str = ""
+    link_image_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,10 @@ class AccountIdentity:
 
 
 class NetworkError(Exception):
+    # A problem of the organisation's app rather than of this post ("version_expired",
+    # "missing_permission"): the administration pages show it.
+    app_problem = ""
+
     def __init__(self, message: str, *, call: CallRecord | None = None):
         super().__init__(message)
         self.message = message
@@ -104,9 +116,10 @@ class NetworkAdapter(Protocol):
         """Delete a post; a post that is already gone counts as deleted."""
         ...
 
-    def find_post(self, credentials: Credentials, idempotency_key: str) -> PublishedPost | None:
-        """The post made with this key, if the network can tell; None when it cannot.
-        Used to settle an unknown outcome without posting again."""
+    def find_post(self, credentials: Credentials, post: PostRequest) -> PublishedPost | None:
+        """The post made for this request (its key, or its tracked link), if the network
+        can tell; None when it cannot. Used to settle an unknown outcome without posting
+        again."""
         ...
 
     def fetch_metrics(self, credentials: Credentials, external_id: str) -> dict[str, int]:
@@ -120,3 +133,161 @@ class NetworkAdapter(Protocol):
         """New credentials from the refresh token. Raises NeedsReconnect when there is
         none or it is refused. Callers hold the account's lock (X rotates refresh tokens)."""
         ...
+
+    def revoke(self, credentials: Credentials) -> bool:
+        """Revoke the token at the network. False when the network has no way to (the
+        employee removes the app from their account settings)."""
+        ...
+
+
+# --- the one HTTP seam every adapter speaks through -------------------------------------
+
+BODY_KEPT = 300
+
+# status code → how long to wait by default before trying again
+_DEFAULT_WAIT = {429: 60.0}
+
+
+def call_record(response: requests.Response) -> CallRecord:
+    return CallRecord(status_code=response.status_code, body=response.text[:BODY_KEPT])
+
+
+def retry_after(response: requests.Response, default: float = 30.0) -> float:
+    """Seconds until the network takes calls again: `x-rate-limit-reset` (an epoch, as X
+    sends it) first, then `Retry-After` (seconds)."""
+    reset = response.headers.get("x-rate-limit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            pass
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else default
+
+
+# A network's own reading of a refusal, before the generic one: returns an outcome, or
+# None to fall back on the status code.
+Classifier = Callable[[requests.Response, str], "NetworkError | None"]
+
+
+def outcome_for(response: requests.Response, *, action: str) -> NetworkError | None:
+    """The generic mapping of a status code to one of the four outcomes (None: success)."""
+    status = response.status_code
+    call = call_record(response)
+    if status < 400:
+        return None
+    if status == 401:
+        return NeedsReconnect(f"The network refused the token ({action}).", call=call)
+    if status in (408, 429):
+        return RetryLater(
+            "The network is throttling us.",
+            retry_after=retry_after(response, _DEFAULT_WAIT.get(status, 30.0)),
+            call=call,
+        )
+    if status >= 500:
+        wait = retry_after(response) if response.headers.get("Retry-After") else 0.0
+        return RetryLater(f"The network answered {status}.", retry_after=wait, call=call)
+    return PermanentRejection(f"The network refused the {action} ({status}).", call=call)
+
+
+class NetworkHttp:
+    """Sends one request and turns whatever happens into a response or one of the four
+    outcomes: refused before sending → RetryLater; sent and no answer (timeout, dropped
+    connection) → OutcomeUnknown; then the status code, read by the network's classifier
+    first and by `outcome_for` after. Every exchange is kept in `calls` for ShareAttempt."""
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session | None = None,
+        classify: Classifier | None = None,
+        timeout: tuple[float, float] | None = None,
+        transport: Callable[..., requests.Response] | None = None,
+    ):
+        from django.conf import settings
+
+        self.session = session or requests.Session()
+        self.classify = classify
+        self.timeout = timeout or (
+            settings.NETWORK_CONNECT_TIMEOUT,
+            settings.NETWORK_READ_TIMEOUT,
+        )
+        self.transport = transport or self.session.request
+        self.calls: list[CallRecord] = []
+
+    @property
+    def last_call(self) -> CallRecord:
+        return self.calls[-1] if self.calls else CallRecord()
+
+    def send(
+        self, method: str, url: str, *, action: str, accept: tuple[int, ...] = (), **kwargs: Any
+    ) -> requests.Response:
+        """`accept`: refusal codes that are an answer here (404 to a deletion: gone)."""
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        try:
+            response = self.transport(method, url, **kwargs)
+        except (requests.ConnectTimeout, requests.exceptions.InvalidURL) as exc:
+            raise RetryLater(f"Could not reach the network: {exc}", retry_after=0) from exc
+        except requests.ConnectionError as exc:
+            # Refused before anything was sent is safe to retry; a connection dropped while
+            # waiting for the answer is not.
+            if never_sent(exc):
+                raise RetryLater(f"Could not reach the network: {exc}", retry_after=0) from exc
+            raise OutcomeUnknown(f"The connection dropped before the answer: {exc}") from exc
+        except requests.Timeout as exc:
+            raise OutcomeUnknown("The network did not answer in time.") from exc
+        self.calls.append(call_record(response))
+        if response.status_code >= 300 and response.status_code not in accept:
+            error = self.classify(response, action) if self.classify else None
+            error = error or outcome_for(response, action=action)
+            if error is None:  # a redirect where an answer was expected
+                error = PermanentRejection(
+                    f"The network answered {response.status_code} to the {action}.",
+                    call=call_record(response),
+                )
+            raise error
+        return response
+
+
+def json_object(response: requests.Response, *, what: str) -> dict[str, Any]:
+    """The body as a JSON object, or OutcomeUnknown: the network answered, but not in a
+    shape we can trust (for a write, the post may exist)."""
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise OutcomeUnknown(
+            f"The network's answer to the {what} was not JSON.", call=call_record(response)
+        ) from exc
+    if not isinstance(data, dict):
+        raise OutcomeUnknown(
+            f"The network's answer to the {what} was not an object.", call=call_record(response)
+        )
+    return data
+
+
+def field_str(data: Mapping[str, Any], *path: str) -> str:
+    """A non-empty string at `path` in a parsed body, or "" when it is missing or another
+    type: callers decide whether its absence is an error."""
+    value: Any = data
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value if isinstance(value, str) and value else ""
+
+
+def never_sent(exc: requests.ConnectionError) -> bool:
+    """Whether the connection failed while opening (refused, unreachable, DNS)."""
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending and len(seen) < 20:
+        reason = pending.pop()
+        if reason is None or any(reason is s for s in seen):
+            continue
+        seen.append(reason)
+        if isinstance(reason, (NewConnectionError, NameResolutionError, ConnectionRefusedError)):
+            return True
+        pending.extend([getattr(reason, "reason", None), reason.__cause__, reason.__context__])
+        pending.extend(arg for arg in reason.args if isinstance(arg, BaseException))
+    return False

@@ -1,19 +1,23 @@
-"""Connected accounts: connecting (the sandbox now; X and LinkedIn through allauth later),
-disconnecting, and reading credentials under the account's lock."""
+"""Connected accounts: saving a connection (whichever package made it), disconnecting
+(revoking at the network where it allows it), reading credentials under the account's
+lock, and the reminders for tokens that cannot be refreshed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from advocacy.models import AccountStatus, Share, ShareStatus, SocialAccount
-from advocacy.networks import adapter_for
-from advocacy.networks.base import Credentials, NeedsReconnect, NetworkError
+from advocacy.networks import AdapterNotConfigured, adapter_for, package_for
+from advocacy.networks.base import AccountIdentity, Credentials, NeedsReconnect, NetworkError
+from advocacy.services.dispatch import shares_resume_after_reconnect
 from advocacy.token_vault import token_decrypt, token_encrypt
 from content.models import Network
 from notifications.services import notification_create
@@ -21,49 +25,54 @@ from organizations.audit import audit_record
 from organizations.errors import DomainError
 from organizations.models import User
 
+logger = logging.getLogger(__name__)
+
 # Networks an app may post to for a person: Facebook allows no posting to personal profiles.
 POSTABLE_NETWORKS = (Network.LINKEDIN, Network.X)
 
 
-def sandbox_available() -> bool:
-    return bool(settings.SANDBOX_NETWORK_URL)
+def account_usable(account: SocialAccount | None) -> bool:
+    """Whether Portevoix may post through this account now: connected, and its network
+    still set up for API posting by the organisation."""
+    if account is None or account.status != AccountStatus.ACTIVE:
+        return False
+    try:
+        return package_for(account.adapter).configured(account.organization_id)
+    except AdapterNotConfigured:
+        return False
 
 
-def account_connect_sandbox(
-    *, user: User, network: str, request: HttpRequest | None = None
+def account_save(
+    *,
+    user: User,
+    network: str,
+    adapter: str,
+    identity: AccountIdentity,
+    credentials: Credentials,
+    request: HttpRequest | None = None,
 ) -> SocialAccount:
-    """Connect the employee's account on the sandbox network standing in for `network`."""
-    from advocacy.networks.sandbox import SandboxAdapter
-
+    """Keep a new or renewed connection (tokens encrypted) and send the shares that were
+    waiting for it."""
     if network not in POSTABLE_NETWORKS:
         raise DomainError(
             _("Facebook does not let apps post to personal profiles; use share links."),
             field="network",
         )
-    if not sandbox_available():
-        raise DomainError(_("The sandbox network is not configured on this server."))
-    adapter = adapter_for("sandbox")
-    assert isinstance(adapter, SandboxAdapter)
-    handle = f"{user.email.split('@')[0]}-{network}"
-    try:
-        credentials, identity = adapter.connect(handle)
-    except NetworkError as exc:
-        raise DomainError(
-            _("The network could not be reached: %(error)s") % {"error": exc.message}
-        ) from exc
     with transaction.atomic():
         account, _created = SocialAccount.objects.update_or_create(
             user=user,
             network=network,
             defaults={
                 "organization_id": user.organization_id,
-                "adapter": "sandbox",
+                "adapter": adapter,
                 "external_id": identity.external_id,
                 "display_name": identity.display_name,
                 "access_token": token_encrypt(credentials.access_token),
                 "refresh_token": token_encrypt(credentials.refresh_token),
                 "expires_at": credentials.expires_at,
                 "status": AccountStatus.ACTIVE,
+                "expiry_warned_at": None,
+                "expired_notified_at": None,
             },
         )
         audit_record(
@@ -72,32 +81,33 @@ def account_connect_sandbox(
             actor=user,
             target=account,
             request=request,
-            details={"network": network, "adapter": "sandbox"},
+            details={"network": network, "adapter": adapter},
         )
-        # Shares that waited for a reconnection go out again.
-        waiting = list(
-            Share.objects.filter(
-                user=user, network=network, status=ShareStatus.NEEDS_RECONNECT
-            ).values_list("pk", flat=True)
-        )
-        if waiting:
-            from advocacy.services.pipeline import share_dispatch
-
-            Share.objects.filter(pk__in=waiting).update(
-                status=ShareStatus.SCHEDULED,
-                account=account,
-                next_attempt_at=timezone.now(),
-                attempt_count=0,
-                last_error="",
-            )
-            for share_id in waiting:
-                share_dispatch(share_id=share_id)
+        shares_resume_after_reconnect(account=account)
     return account
 
 
-def account_disconnect(*, user: User, account: SocialAccount, request: HttpRequest | None = None):
+def account_disconnect(
+    *, user: User, account: SocialAccount, request: HttpRequest | None = None
+) -> bool:
+    """Revoke the token at the network where it allows it, then forget the account here.
+    Returns whether the network revoked it (False: it cannot, or it failed: the token is
+    deleted here all the same)."""
     if account.user_id != user.pk:
         raise DomainError(_("This account is not yours."))
+    revoked = False
+    try:
+        package = package_for(account.adapter)
+        if package.revocable:
+            revoked = adapter_for(account.adapter, organization_id=account.organization_id).revoke(
+                Credentials(
+                    external_id=account.external_id,
+                    access_token=token_decrypt(account.access_token),
+                    refresh_token=token_decrypt(account.refresh_token),
+                )
+            )
+    except (NetworkError, AdapterNotConfigured) as exc:
+        logger.warning("Could not revoke the token of account %s: %s", account.pk, exc)
     with transaction.atomic():
         # Waiting shares cannot go out without the account.
         Share.objects.filter(
@@ -109,9 +119,29 @@ def account_disconnect(*, user: User, account: SocialAccount, request: HttpReque
             actor=user,
             target=account,
             request=request,
-            details={"network": account.network},
+            details={"network": account.network, "revoked": revoked},
         )
+        _forget_allauth_link(account)
         account.delete()
+    return revoked
+
+
+def _forget_allauth_link(account: SocialAccount) -> None:
+    """allauth's record of the connection goes with ours."""
+    from allauth.socialaccount.models import SocialAccount as AllauthAccount
+
+    try:
+        package = package_for(account.adapter)
+    except AdapterNotConfigured:
+        return
+    if package.allauth_provider_id:
+        AllauthAccount.objects.filter(
+            user_id=account.user_id, provider=package.allauth_provider_id
+        ).delete()
+
+
+def _reconnect_url(account: SocialAccount) -> str:
+    return reverse("network_reconnect", kwargs={"network": account.network})
 
 
 def account_mark_needs_reconnect(*, account_id: int, reason: str) -> None:
@@ -133,8 +163,71 @@ def account_mark_needs_reconnect(*, account_id: int, reason: str) -> None:
                     "waiting shares can go out."
                 )
                 % {"network": account.get_network_display(), "reason": reason},
-                url="/networks/",
+                url=_reconnect_url(account),
             )
+
+
+def accounts_remind_expiry(*, now: datetime | None = None) -> dict[str, int]:
+    """Tokens that cannot be refreshed (LinkedIn's 60 days): tell the employee a week
+    before and on the day, once each; at expiry the account needs reconnecting, and the
+    notification's link reconnects it in one click."""
+    now = now or timezone.now()
+    counts = {"warned": 0, "expired": 0}
+    soon = now + timedelta(days=settings.TOKEN_EXPIRY_WARNING_DAYS)
+    unrefreshable = SocialAccount.objects.filter(refresh_token="", expires_at__isnull=False)
+    for account_id in unrefreshable.filter(
+        status=AccountStatus.ACTIVE,
+        expires_at__gt=now,
+        expires_at__lte=soon,
+        expiry_warned_at__isnull=True,
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            claimed = SocialAccount.objects.filter(
+                pk=account_id, expiry_warned_at__isnull=True
+            ).update(expiry_warned_at=now)
+            if not claimed:
+                continue
+            account = SocialAccount.objects.select_related("user").get(pk=account_id)
+            with translation.override(account.user.language):
+                expires = timezone.localtime(account.expires_at).date()
+                notification_create(
+                    recipient=account.user,
+                    kind="advocacy.token_expiring",
+                    title=_("Your %(network)s connection ends on %(date)s")
+                    % {"network": account.get_network_display(), "date": expires},
+                    body=_(
+                        "%(network)s access lasts 60 days. Reconnect in one click to keep "
+                        "posting for you without a gap."
+                    )
+                    % {"network": account.get_network_display()},
+                    url=_reconnect_url(account),
+                )
+            counts["warned"] += 1
+    for account_id in unrefreshable.filter(
+        expires_at__lte=now, expired_notified_at__isnull=True
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            claimed = SocialAccount.objects.filter(
+                pk=account_id, expired_notified_at__isnull=True
+            ).update(expired_notified_at=now, status=AccountStatus.NEEDS_RECONNECT)
+            if not claimed:
+                continue
+            account = SocialAccount.objects.select_related("user").get(pk=account_id)
+            with translation.override(account.user.language):
+                notification_create(
+                    recipient=account.user,
+                    kind="advocacy.token_expired",
+                    title=_("Your %(network)s connection has ended")
+                    % {"network": account.get_network_display()},
+                    body=_(
+                        "Reconnect %(network)s in one click: your waiting shares go out as "
+                        "soon as you do."
+                    )
+                    % {"network": account.get_network_display()},
+                    url=_reconnect_url(account),
+                )
+            counts["expired"] += 1
+    return counts
 
 
 def account_credentials(*, account_id: int) -> Credentials:
@@ -160,18 +253,26 @@ def account_credentials(*, account_id: int) -> Credentials:
             minutes=1
         ):
             try:
-                fresh = adapter_for(account.adapter).refresh_credentials(credentials)
+                fresh = adapter_for(
+                    account.adapter, organization_id=account.organization_id
+                ).refresh_credentials(credentials)
             except NeedsReconnect as exc:
                 refused = exc
             else:
-                # Saved before anyone uses it: the old refresh token is now dead.
+                # Saved before anyone uses it: the old refresh token is now dead. A
+                # network that sends no new refresh token leaves the old one in place.
                 account.access_token = token_encrypt(fresh.access_token)
                 account.refresh_token = token_encrypt(
                     fresh.refresh_token or credentials.refresh_token
                 )
                 account.expires_at = fresh.expires_at
                 account.save(update_fields=["access_token", "refresh_token", "expires_at"])
-                credentials = fresh
+                credentials = Credentials(
+                    external_id=account.external_id,
+                    access_token=fresh.access_token,
+                    refresh_token=fresh.refresh_token or credentials.refresh_token,
+                    expires_at=fresh.expires_at,
+                )
     if refused is not None:
         account_mark_needs_reconnect(account_id=account_id, reason=refused.message)
         raise refused

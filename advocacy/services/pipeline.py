@@ -46,6 +46,8 @@ from advocacy.networks.base import (
 from advocacy.ratelimit import RateLimitUnavailable, rate_limit_acquire
 from advocacy.services.accounts import account_credentials, account_mark_needs_reconnect
 from advocacy.services.activity import activity_record
+from advocacy.services.dispatch import share_dispatch
+from advocacy.services.network_apps import network_app_problem
 from content.models import ContentStatus
 from notifications.services import notification_create
 
@@ -53,37 +55,6 @@ logger = logging.getLogger(__name__)
 
 
 # --- dispatch ---------------------------------------------------------------------------
-
-
-def _enqueue(task_name: str, share_id: int, countdown: float) -> None:
-    from advocacy import tasks
-
-    task = getattr(tasks, task_name)
-    try:
-        # A bounded publish retry: when the broker is down the row stays due and the
-        # sweeper sends it once the broker is back.
-        task.apply_async(
-            args=[share_id],
-            countdown=countdown or None,
-            retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
-        )
-    except Exception:
-        logger.warning(
-            "Could not enqueue %s for share %s; the sweeper will",
-            task_name,
-            share_id,
-            exc_info=True,
-        )
-
-
-def share_dispatch(*, share_id: int, countdown: float = 0.0, recall: bool = False) -> None:
-    """Hand the share to a worker once the current transaction commits (now, or after a
-    short countdown); remembered on the row so the sweeper does not send it twice."""
-    due = timezone.now() + timedelta(seconds=countdown)
-    Share.objects.filter(pk=share_id).update(dispatched_at=due)
-    name = "delete_share" if recall else "publish_share"
-    transaction.on_commit(lambda: _enqueue(name, share_id, countdown))
 
 
 def _backoff(attempt: int) -> float:
@@ -207,7 +178,7 @@ def share_publish(*, share_id: int) -> str:
     # Nothing is sent before the post itself: any failure to get the adapter or the
     # credentials (a refresh that timed out included) is safe to retry.
     try:
-        adapter = adapter_for(account.adapter)
+        adapter = adapter_for(account.adapter, organization_id=account.organization_id)
         credentials = account_credentials(account_id=account.pk)
     except AdapterNotConfigured as exc:
         outcome = _Outcome("rejected", CallRecord(), PermanentRejection(str(exc)))
@@ -231,15 +202,7 @@ def share_publish(*, share_id: int) -> str:
             ).update(status=ShareStatus.SCHEDULED, attempt_count=F("attempt_count") - 1)
             return "paused" if released else "taken"
         try:
-            post = adapter.publish(
-                credentials,
-                PostRequest(
-                    text=share.text,
-                    link_url=_tracked_url(share),
-                    image_path=_image_path(share),
-                    idempotency_key=str(share.idempotency_key),
-                ),
-            )
+            post = adapter.publish(credentials, _post_request(share))
             outcome = _Outcome("published", post.call, post=post)
         except OutcomeUnknown as exc:
             outcome = _Outcome("unknown", exc.call, exc)
@@ -252,6 +215,14 @@ def share_publish(*, share_id: int) -> str:
             outcome = _Outcome("needs_reconnect", exc.call, exc)
         except PermanentRejection as exc:
             outcome = _Outcome("rejected", exc.call, exc)
+        if outcome.error is not None and outcome.error.app_problem:
+            # Only the org admin or the operator can fix it: their pages say so.
+            network_app_problem(
+                organization_id=account.organization_id,
+                adapter=account.adapter,
+                problem=outcome.error.app_problem,
+                detail=outcome.error.message,
+            )
     return _record_publish(
         share, claim=now, outcome=outcome, started=started, duration=time.monotonic() - clock
     )
@@ -269,6 +240,19 @@ def _image_path(share: Share) -> str:
         return ""
 
 
+def _post_request(share: Share) -> PostRequest:
+    content = share.content
+    link_url = _tracked_url(share)
+    return PostRequest(
+        text=share.text,
+        link_url=link_url,
+        image_path=_image_path(share),
+        idempotency_key=str(share.idempotency_key),
+        link_title=(content.preview_title or content.title) if link_url else "",
+        link_description=content.preview_description if link_url else "",
+    )
+
+
 def _tracked_url(share: Share) -> str:
     link = getattr(share, "tracked_link", None)
     return f"{settings.SITE_URL}/s/{link.code}" if link else ""
@@ -280,7 +264,8 @@ def _reconcile(share: Share) -> PublishedPost | None:
         return None
     try:
         credentials = account_credentials(account_id=share.account.pk)
-        return adapter_for(share.account.adapter).find_post(credentials, str(share.idempotency_key))
+        adapter = adapter_for(share.account.adapter, organization_id=share.organization_id)
+        return adapter.find_post(credentials, _post_request(share))
     except (NetworkError, AdapterNotConfigured, SocialAccount.DoesNotExist):
         return None
 
@@ -423,7 +408,8 @@ def share_delete(*, share_id: int) -> str:
     started, clock = timezone.now(), time.monotonic()
     try:
         credentials = account_credentials(account_id=account.pk)
-        call = adapter_for(account.adapter).delete(credentials, share.external_id)
+        adapter = adapter_for(account.adapter, organization_id=account.organization_id)
+        call = adapter.delete(credentials, share.external_id)
         outcome = _Outcome("deleted", call)
     except (RetryLater, OutcomeUnknown) as exc:
         outcome = _Outcome("retry_later", exc.call, exc)

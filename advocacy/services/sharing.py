@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from advocacy.links import destination_validate
 from advocacy.models import (
     LIVE_STATUSES,
-    AccountStatus,
     ActivityKind,
     PostingSlot,
     Share,
@@ -28,8 +27,10 @@ from advocacy.models import (
     SocialAccount,
     TrackedLink,
 )
+from advocacy.services.accounts import account_usable
 from advocacy.services.activity import activity_record
-from advocacy.services.pipeline import _recall_published, organization_paused, share_dispatch
+from advocacy.services.dispatch import share_dispatch
+from advocacy.services.pipeline import _recall_published, organization_paused
 from content import compliance
 from content.models import Content, ContentStatus, Network
 from content.selectors import caption_for, charter_pending, feed_queryset
@@ -216,19 +217,14 @@ def share_create(
     for network in networks:
         wanted = (data.modes or {}).get(network, "")
         account = accounts.get(network)
-        if wanted == ShareMode.API and (account is None or account.status != AccountStatus.ACTIVE):
+        usable = account_usable(account)
+        if wanted == ShareMode.API and not usable:
             raise DomainError(
                 _("Connect your %(network)s account first, or use a share link.")
                 % {"network": Network(network).label},
                 field="modes",
             )
-        mode = (
-            ShareMode.API
-            if account is not None
-            and account.status == AccountStatus.ACTIVE
-            and wanted != ShareMode.LINK
-            else ShareMode.LINK
-        )
+        mode = ShareMode.API if usable and wanted != ShareMode.LINK else ShareMode.LINK
         if mode == ShareMode.LINK and data.when != WHEN_NOW:
             raise DomainError(
                 _("Share links open now; scheduling needs a connected %(network)s account.")
@@ -368,7 +364,7 @@ def share_retry(*, user: User, share: Share) -> Share:
     if share.mode != ShareMode.API:
         raise ConflictError(_("Only shares posted for you can be retried."))
     account = SocialAccount.objects.filter(user=user, network=share.network).first()
-    if account is None or account.status != AccountStatus.ACTIVE:
+    if not account_usable(account):
         raise ConflictError(_("Reconnect your account first."))
     if share.content.status != ContentStatus.APPROVED:
         raise ConflictError(_("The content is no longer available to share."))

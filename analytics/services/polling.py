@@ -163,7 +163,7 @@ def metric_poll_run(*, poll_id: int, now: datetime | None = None) -> PollOutcome
         _stop(poll.pk, PollStatus.PAUSED, NOTE_RECONNECT)
         return PollOutcome("paused")
     try:
-        adapter = adapter_for(account.adapter)
+        adapter = adapter_for(account.adapter, organization_id=account.organization_id)
     except AdapterNotConfigured:
         _stop(poll.pk, PollStatus.UNSUPPORTED, NOTE_UNSUPPORTED)
         return PollOutcome("unsupported")

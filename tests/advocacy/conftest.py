@@ -10,7 +10,7 @@ import pytest
 
 from advocacy.models import Share
 from advocacy.ratelimit import rate_limit_reset
-from advocacy.services.accounts import account_connect_sandbox
+from advocacy.networks.sandbox.connect import sandbox_connect as account_connect_sandbox
 from advocacy.services.sharing import ShareRequest, share_create
 from content.models import Network
 from organizations.models import User

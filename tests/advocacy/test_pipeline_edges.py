@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_broker():
-    with mock.patch("advocacy.services.pipeline._enqueue") as enqueue:
+    with mock.patch("advocacy.services.dispatch._enqueue") as enqueue:
         yield enqueue
 
 

@@ -45,8 +45,11 @@ def test_success_names_the_post(adapter, credentials, fake_network):
     assert post.external_id == held.id
     assert post.url.endswith(f"/p/{held.id}")
     assert post.call.status_code == 201
-    assert adapter.find_post(credentials, "k-1").external_id == held.id
-    assert adapter.find_post(credentials, "other") is None
+    assert (
+        adapter.find_post(credentials, PostRequest(text="", idempotency_key="k-1")).external_id
+        == held.id
+    )
+    assert adapter.find_post(credentials, PostRequest(text="", idempotency_key="other")) is None
 
 
 @pytest.mark.parametrize(
@@ -93,7 +96,7 @@ def test_accepted_then_no_answer_is_unknown_and_reconcilable(
     with pytest.raises(OutcomeUnknown):
         adapter.publish(credentials, _post(key="hung"))
     assert len(fake_network.live_posts()) == 1
-    assert adapter.find_post(credentials, "hung") is not None
+    assert adapter.find_post(credentials, PostRequest(text="", idempotency_key="hung")) is not None
 
 
 def test_read_timeout_before_any_answer_is_unknown(credentials, fake_network, settings):

@@ -256,7 +256,7 @@ def dispatched() -> Iterator[Dispatched]:
 
     captured = Dispatched()
     with mock.patch(
-        "advocacy.services.pipeline._enqueue",
+        "advocacy.services.dispatch._enqueue",
         side_effect=lambda name, share_id, countdown: captured.calls.append(
             (name, share_id, countdown)
         ),
