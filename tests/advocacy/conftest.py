@@ -66,3 +66,83 @@ def share_now(user: User, content, networks=("linkedin",), **kwargs) -> list[Sha
         user=user,
         data=ShareRequest(content_id=content.pk, networks=list(networks), captions={}, **kwargs),
     )
+
+
+# --- the real networks' adapters against loopback fakes of X and LinkedIn -------------------
+
+X_CLIENT = ("portevoix-x-client", "portevoix-x-secret")
+LINKEDIN_CLIENT = ("portevoix-linkedin-client", "portevoix-linkedin-secret")
+
+
+@pytest.fixture
+def fake_x(settings):
+    from tests.fakes.x_api import FakeX
+
+    fake = FakeX().start()
+    fake.register_client(*X_CLIENT)
+    settings.X_API_BASE_URL = fake.url
+    settings.X_AUTHORIZE_URL = f"{fake.url}/i/oauth2/authorize"
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_linkedin(settings):
+    from tests.fakes.linkedin_api import FakeLinkedIn
+
+    fake = FakeLinkedIn().start()
+    fake.register_client(*LINKEDIN_CLIENT)
+    settings.LINKEDIN_API_BASE_URL = fake.url
+    settings.LINKEDIN_OAUTH_BASE_URL = f"{fake.url}/oauth"
+    yield fake
+    fake.stop()
+
+
+def network_app(organization, adapter: str, **kwargs):
+    """The organisation's app at X or LinkedIn, as the org admin enters it."""
+    from advocacy.models import NetworkApp
+    from advocacy.token_vault import token_encrypt
+
+    client_id, secret = X_CLIENT if adapter == "x" else LINKEDIN_CLIENT
+    return NetworkApp.objects.create(
+        organization=organization,
+        adapter=adapter,
+        client_id=client_id,
+        client_secret=token_encrypt(secret),
+        **kwargs,
+    )
+
+
+def connect_real(user: User, fake, adapter: str, **token_kwargs):
+    """A connected X or LinkedIn account without the browser: the fake issues a token as
+    its OAuth endpoint would, and it is saved as the connect flow saves it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from advocacy.networks.base import AccountIdentity, Credentials
+    from advocacy.services.accounts import account_save
+
+    if adapter == "x":
+        handle = user.email.split("@")[0].replace(".", "_")
+        answer = fake.issue_token(handle, client_id=X_CLIENT[0], **token_kwargs)
+        account_id = fake.account(handle).id
+        network = Network.X
+    else:
+        answer = fake.issue_token(
+            user.email.split("@")[0], client_id=LINKEDIN_CLIENT[0], **token_kwargs
+        )
+        account_id = answer["sub"]
+        network = Network.LINKEDIN
+    return account_save(
+        user=user,
+        network=network,
+        adapter=adapter,
+        identity=AccountIdentity(external_id=account_id, display_name=user.email),
+        credentials=Credentials(
+            external_id=account_id,
+            access_token=answer["access_token"],
+            refresh_token=answer.get("refresh_token", ""),
+            expires_at=timezone.now() + timedelta(seconds=int(answer["expires_in"])),
+        ),
+    )
