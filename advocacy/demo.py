@@ -161,6 +161,9 @@ class _DemoSharing:
         self.manager = logins["manager"]
         self.logins = {user.pk for user in logins.values()}
         self.now = timezone.now()
+        self.clicks_until = self.now - timedelta(
+            seconds=settings.POINTS_CLICK_SETTLE_SECONDS, hours=1
+        )
         self.zone = ZoneInfo(organization.time_zone)
         self.base_url = (settings.SANDBOX_NETWORK_URL or SANDBOX_DEFAULT).rstrip("/")
         self.rules = compliance_rules_for(organization)
@@ -830,7 +833,10 @@ class _DemoSharing:
                 continue
             person = persons.get(plan.user.pk)
             rng = _rng(plan.key, "clicks")
-            until = plan.recalled_at or self.now
+            # No click inside the points' settle window (and an hour of margin): a click
+            # that settles between two runs would be paid by the second, so a rerun would
+            # change the demo depending on the moment it runs.
+            until = min(plan.recalled_at or self.now, self.clicks_until)
             mean = (
                 CLICK_BASE[plan.network]
                 * (person.reach if person else 1.0)

@@ -3,6 +3,7 @@ and the org admin's sharing page (pause, problems)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -291,7 +292,7 @@ def networks(request: MemberRequest) -> HttpResponse:
         for network, label, _package in selectors.connectable_networks(user)
     ]
     own_slots = user.posting_slots.exists()
-    return render(
+    response = render(
         request,
         "advocacy/networks.html",
         {
@@ -302,6 +303,23 @@ def networks(request: MemberRequest) -> HttpResponse:
             "any_connector": any(row["connector"] for row in rows),
         },
     )
+    # A Connect button posts here and is redirected to the network's consent page: the
+    # browser checks that redirect against this page's form-action.
+    origins = sorted(
+        {
+            _origin(package.consent_url())
+            for package in connectors.values()
+            if package is not None and package.consent_url is not None
+        }
+    )
+    if origins:
+        response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @login_required

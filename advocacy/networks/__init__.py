@@ -54,6 +54,9 @@ class NetworkPackage:
     identity: Callable[[dict[str, Any]], AccountIdentity] | None = None
     # Where the network sends the employee back (to register at the network's portal).
     callback_path: Callable[[], str] | None = None
+    # The address of the network's consent page: the page with the Connect button must
+    # allow its origin as a form target (CSP form-action also covers the redirect).
+    consent_url: Callable[[], str] | None = None
     # Only for demos and tests: offered when no real package is set up for a network.
     fallback: bool = False
 

@@ -65,5 +65,6 @@ PACKAGE = NetworkPackage(
     allauth_provider_id="linkedin",
     social_app=_social_app,
     identity=_identity,
+    consent_url=lambda: settings.LINKEDIN_OAUTH_BASE_URL,
     callback_path=lambda: reverse("openid_connect_callback", kwargs={"provider_id": "linkedin"}),
 )

@@ -54,5 +54,6 @@ PACKAGE = NetworkPackage(
     allauth_provider_id="twitter_oauth2",
     social_app=_social_app,
     identity=_identity,
+    consent_url=lambda: settings.X_AUTHORIZE_URL,
     callback_path=lambda: reverse("twitter_oauth2_callback"),
 )
