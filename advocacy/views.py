@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from advocacy import selectors
@@ -185,11 +186,12 @@ def share_detail(request: MemberRequest, pk: int) -> HttpResponse:
     )
 
 
+# Lazy: translated in the language of each request, not once at import.
 _ACTIONS = {
-    "cancel": (sharing.share_cancel, _("Cancelled.")),
-    "retry": (sharing.share_retry, _("We will try again now.")),
-    "confirm": (sharing.share_confirm, _("Thank you! Your share counts.")),
-    "dismiss": (sharing.share_dismiss, _("Noted: it was not posted.")),
+    "cancel": (sharing.share_cancel, gettext_lazy("Cancelled.")),
+    "retry": (sharing.share_retry, gettext_lazy("We will try again now.")),
+    "confirm": (sharing.share_confirm, gettext_lazy("Thank you! Your share counts.")),
+    "dismiss": (sharing.share_dismiss, gettext_lazy("Noted: it was not posted.")),
 }
 
 
@@ -205,7 +207,7 @@ def share_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
     except DomainError as error:
         _domain_error(request, error)
     else:
-        messages.success(request, done)
+        messages.success(request, str(done))
     return redirect(request.POST["next"]) if _safe_next(request) else redirect("my_shares")
 
 
