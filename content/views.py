@@ -332,8 +332,11 @@ def content_calendar(request: MemberRequest) -> HttpResponse:
             int(request.GET.get("year", today.year)),
             int(request.GET.get("month", today.month)),
         )
+        if not 2000 <= year <= today.year + 10:
+            raise ValueError(year)
         first = date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):
+        # Out of range or not a number: this month, rather than an error page.
         first = today.replace(day=1)
     days = selectors.calendar_month(request.user, month=first)
     weeks = [

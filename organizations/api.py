@@ -175,6 +175,8 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class TeamViewSet(viewsets.ModelViewSet):
+    # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
+    lookup_value_regex = "[0-9]+"
     queryset = Team.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = TeamSerializer
     permission_classes = [HasOrganization]
@@ -236,6 +238,8 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberViewSet(viewsets.ReadOnlyModelViewSet):
+    # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
+    lookup_value_regex = "[0-9]+"
     queryset = User.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = MemberSerializer
     permission_classes = [HasOrganization]
@@ -302,6 +306,8 @@ class InvitationViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
+    lookup_value_regex = "[0-9]+"
     queryset = Invitation.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = InvitationSerializer
     permission_classes = [IsOrgAdmin]
@@ -351,6 +357,8 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
     """The organisation's audit log, newest first; filter with action, actor, since, until."""
+    # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
+    lookup_value_regex = "[0-9]+"
 
     queryset = AuditLogEntry.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = AuditEntrySerializer
