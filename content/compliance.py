@@ -234,8 +234,17 @@ def _term_atoms(term: str) -> list[str]:
     atoms: list[str] = []
     for number, token in enumerate(tokens):
         if number:
-            atoms.append(r"[\s\-]+")
-        atoms.extend(re.escape(char) for char in token)
+            # Next to punctuation the space is optional, as typography varies; between
+            # two words it is what separates them.
+            words = re.match(r"\w", token[0]) and re.match(r"\w", tokens[number - 1][-1])
+            atoms.append(r"[\s\-]+" if words else r"[\s\-]*")
+        for index, char in enumerate(token):
+            # French typography spaces punctuation ("100 %", "« mot »", "efficace !"),
+            # often with a non-breaking space: a term written without the space matches
+            # the text with one, and the other way round.
+            if index and bool(re.match(r"\w", char)) != bool(re.match(r"\w", token[index - 1])):
+                atoms.append(r"\s*")
+            atoms.append(re.escape(char))
     if re.match(r"\w", tokens[0]):
         atoms.insert(1, r"(?<!\w.)")
     atoms.append(_END + (r"(?!\w)" if re.search(r"\w$", tokens[-1]) else ""))
