@@ -149,11 +149,19 @@ def _fold(text: str) -> str:
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
+_SPACED_PUNCTUATION = re.compile(r" ?([^\w ]) ?")
+
+
+def _key(folded: str) -> str:
+    """Separators made one space, and no space next to punctuation ("100 %" is "100%")."""
+    return _SPACED_PUNCTUATION.sub(r"\1", _SEPARATORS.sub(" ", folded).strip())
+
+
 def normalise(text: str) -> str:
-    """The form blocked terms are compared in: folded, and every run of whitespace or
-    hyphens made one space. ``normalise(text[v.start:v.end]) == normalise(v.term)`` holds
-    for every blocked-term violation."""
-    return _SEPARATORS.sub(" ", _fold(text)).strip()
+    """The form blocked terms are compared in: folded, every run of whitespace or hyphens
+    made one space, none next to punctuation. ``normalise(text[v.start:v.end]) ==
+    normalise(v.term)`` holds for every blocked-term violation."""
+    return _key(_fold(text))
 
 
 class _Folded:
@@ -304,7 +312,7 @@ def _blocked_term_violations(*, text: str, terms: tuple[str, ...]) -> Iterator[V
             continue
         position = match.end()
         # The match is already folded: only its separators need collapsing to find the term.
-        key = _SEPARATORS.sub(" ", match.group()).strip()
+        key = _key(match.group())
         term = matcher.configured.get(key, key)
         yield Violation(
             code="blocked_term",

@@ -42,3 +42,13 @@ def test_apostrophes_quotes_and_exclamation_vary_freely(text):
 
 def test_numbers_do_not_run_into_the_next_word():
     assert spans("Il reste 1000 % de marge", "100 %") == []
+
+
+def test_the_violation_names_the_term_as_configured():
+    rules = ComplianceRules(blocked_terms=("100% efficace",))
+    [violation] = [
+        v
+        for v in caption_check(text="100\u202f% efficace", network="linkedin", rules=rules)
+        if v.code == "blocked_term"
+    ]
+    assert violation.term == "100% efficace"
