@@ -116,19 +116,13 @@ def share_preview(request: MemberRequest, pk: int) -> HttpResponse:
     for network in request.POST.getlist("networks"):
         if network not in rules.max_lengths:
             continue
-        text = request.POST.get(f"caption_{network}", "")
-        full = compliance.caption_with_disclosure(text=text, disclosure=rules.disclosure)
-        rows.append(
-            {
-                "label": Network(network).label,
-                "text": full,
-                "length": compliance.weighted_length(text=full, network=network),
-                "limit": rules.max_lengths[network],
-                "violations": compliance.caption_check(
-                    text=text, network=network, rules=rules, link_url=content.link_url
-                ),
-            }
+        preview = compliance.caption_preview(
+            text=request.POST.get(f"caption_{network}", ""),
+            network=network,
+            rules=rules,
+            link_url=content.link_url,
         )
+        rows.append({"label": Network(network).label, "preview": preview})
     return render(request, "content/_caption_preview.html", {"rows": rows})
 
 

@@ -538,8 +538,8 @@ class FeedItemSerializer(_ContentOutputMixin, serializers.ModelSerializer):
             caption = selectors.caption_for(content, network, user)
             if caption is None:
                 continue
-            with_disclosure = compliance.caption_with_disclosure(
-                text=caption.text, disclosure=rules.disclosure
+            preview = compliance.caption_preview(
+                text=caption.text, network=network, rules=rules, link_url=content.link_url
             )
             offered.append(
                 {
@@ -547,11 +547,10 @@ class FeedItemSerializer(_ContentOutputMixin, serializers.ModelSerializer):
                     "network": network,
                     "text": caption.text,
                     "length": compliance.weighted_length(text=caption.text, network=network),
-                    "caption_with_disclosure": with_disclosure,
-                    "length_with_disclosure": compliance.weighted_length(
-                        text=with_disclosure, network=network
-                    ),
-                    "limit": rules.max_length(network=network),
+                    "caption_with_disclosure": preview.text,
+                    # What the verdict counts: with the disclosure and, on X, the link.
+                    "length_with_disclosure": preview.length,
+                    "limit": preview.limit,
                 }
             )
         return offered
@@ -766,7 +765,11 @@ class ViolationSerializer(serializers.Serializer):
 
 
 class ComplianceCheckOutput(serializers.Serializer):
-    length = serializers.IntegerField(help_text="Length of `text` as the network counts it.")
+    length = serializers.IntegerField(
+        help_text="Length of what is shared as the network counts it: `text` with the "
+        "disclosure and, on X, the content's link (23) when `text` does not show it; "
+        "the same length the too_long verdict gives."
+    )
     limit = serializers.IntegerField(help_text="The organisation's limit on the network.")
     text_with_disclosure = serializers.CharField()
     violations = ViolationSerializer(many=True)
@@ -792,9 +795,16 @@ class ComplianceCheckView(APIView):
             link_url=data.validated_data.get("link_url", ""),
         )
         rules = services.compliance_rules_for(organization)
+        preview = compliance.caption_preview(
+            text=text,
+            network=network,
+            rules=rules,
+            link_url=data.validated_data.get("link_url", ""),
+        )
         payload = {
-            "length": compliance.weighted_length(text=text, network=network),
-            "limit": rules.max_length(network=network),
+            # The length the verdict counts (disclosure and, on X, the link included).
+            "length": preview.length,
+            "limit": preview.limit,
             "text_with_disclosure": compliance.caption_with_disclosure(
                 text=text, disclosure=rules.disclosure
             ),

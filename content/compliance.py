@@ -931,15 +931,8 @@ def caption_check(
                     )
                 )
 
-    # The share: the caption with the disclosure and, on X, the content's link after it.
-    shared = caption_with_disclosure(text=text, disclosure=rules.disclosure)
+    shared, length, units = _measure(text=text, network=network, rules=rules, link_url=link_url)
     limit = rules.max_length(network=network)
-    units = _x_units(shared) if network == "x" else None
-    if units is None:
-        length = len(shared)
-    else:
-        link_weight = X_URL_WEIGHT if link_url and not link_shown else 0
-        length = sum(weight for _start, _end, weight, _atomic in units) + link_weight
     if length > limit:
         if units is None:
             overflow = min(max(limit, 0), len(shared))
@@ -959,6 +952,47 @@ def caption_check(
         )
     violations.sort(key=lambda violation: (violation.start, violation.end))
     return violations
+
+
+def _measure(
+    *, text: str, network: str, rules: ComplianceRules, link_url: str
+) -> tuple[str, int, list[tuple[int, int, int, bool]] | None]:
+    """The share as it goes out (the caption with the disclosure and, on X, the content's
+    link after it when the caption does not show it) and its length on the network."""
+    shared = caption_with_disclosure(text=text, disclosure=rules.disclosure)
+    units = _x_units(shared) if network == "x" else None
+    if units is None:
+        return shared, len(shared), None
+    link_url = link_url.strip()
+    link_shown = bool(link_url) and _link_in_text(link_url=link_url, urls=find_urls(text))
+    link_weight = X_URL_WEIGHT if link_url and not link_shown else 0
+    return shared, sum(weight for _s, _e, weight, _a in units) + link_weight, units
+
+
+@dataclass(frozen=True)
+class CaptionPreview:
+    """What the editor and the share sheet show of a caption: the text as shared, the
+    length the verdict counts and the limit, and the violations."""
+
+    network: str
+    text: str
+    length: int
+    limit: int
+    violations: list[Violation]
+
+
+def caption_preview(
+    *, text: str, network: str, rules: ComplianceRules, link_url: str = ""
+) -> CaptionPreview:
+    """One preview row, from the same measure as the verdict of `caption_check`."""
+    shared, length, _units = _measure(text=text, network=network, rules=rules, link_url=link_url)
+    return CaptionPreview(
+        network=network,
+        text=shared,
+        length=length,
+        limit=rules.max_length(network=network),
+        violations=caption_check(text=text, network=network, rules=rules, link_url=link_url),
+    )
 
 
 def _domain_violation(*, host: str, start: int, end: int) -> Violation:

@@ -95,15 +95,17 @@ def _network_captions(content, user) -> list[dict[str, object]]:
         caption = selectors.caption_for(content, network.value, user)
         if caption is None:
             continue
-        full = compliance.caption_with_disclosure(text=caption.text, disclosure=rules.disclosure)
+        preview = compliance.caption_preview(
+            text=caption.text, network=network.value, rules=rules, link_url=content.link_url
+        )
         rows.append(
             {
                 "network": network.value,
                 "label": network.label,
                 "caption": caption,
-                "text": full,
-                "length": compliance.weighted_length(text=full, network=network.value),
-                "limit": rules.max_lengths[network.value],
+                "text": preview.text,
+                "length": preview.length,
+                "limit": preview.limit,
             }
         )
     return rows
@@ -248,18 +250,10 @@ def caption_preview(request: MemberRequest) -> HttpResponse:
     for network in Network:
         texts = split_captions(request.POST.get(f"{network.value}_captions", ""))
         for text in texts:
-            full = compliance.caption_with_disclosure(text=text, disclosure=rules.disclosure)
-            rows.append(
-                {
-                    "label": network.label,
-                    "text": full,
-                    "length": compliance.weighted_length(text=full, network=network.value),
-                    "limit": rules.max_lengths[network.value],
-                    "violations": compliance.caption_check(
-                        text=text, network=network.value, rules=rules, link_url=link_url
-                    ),
-                }
+            preview = compliance.caption_preview(
+                text=text, network=network.value, rules=rules, link_url=link_url
             )
+            rows.append({"label": network.label, "preview": preview})
     return render(request, "content/_caption_preview.html", {"rows": rows})
 
 

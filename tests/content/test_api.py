@@ -442,7 +442,8 @@ def test_compliance_check_reports_positions_length_and_disclosure(cast):
     response = post(cast.employee, f"{API}/compliance/check/", {"network": "x", "text": text})
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["length"] == len(text)
+    # The length the verdict counts: the disclosure is part of what is shared.
+    assert body["length"] == len(f"{text} #employé")
     assert body["limit"] == 280
     assert body["text_with_disclosure"] == f"{text} #employé"
     [violation] = body["violations"]

@@ -52,3 +52,17 @@ def test_the_violation_names_the_term_as_configured():
         if v.code == "blocked_term"
     ]
     assert violation.term == "100% efficace"
+
+
+def test_the_preview_counts_what_the_verdict_counts():
+    """On X the content's link weighs 23 when the caption does not show it: the preview's
+    length is the one the "too long" message gives."""
+    from content.compliance import caption_preview
+
+    rules = ComplianceRules()
+    preview = caption_preview(
+        text="a" * 270, network="x", rules=rules, link_url="https://example.org/news"
+    )
+    assert preview.length == 270 + 23
+    [too_long] = [v for v in preview.violations if v.code == "too_long"]
+    assert str(preview.length) in str(too_long.message)
