@@ -36,7 +36,8 @@ migrate: install
 	$(PY) manage.py compilemessages_portable
 
 ## make run: the whole app on http://$(HOST):$(PORT) with a worker and a scheduler.
-run: export DEBUG ?= true
+# What a user would see: no debug pages (whitenoise serves the static files).
+run: export DEBUG ?= false
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) bin/run-stack --host $(HOST) --port $(PORT)
