@@ -39,6 +39,7 @@ from content.models import (
 )
 from notifications.services import notification_create
 from organizations.audit import audit_record
+from organizations.dates import date_error
 from organizations.errors import ConflictError, DomainError, PermissionDeniedError
 from organizations.models import Organization, Role, Team, User
 
@@ -213,6 +214,11 @@ def _clean_input(data: ContentInput, organization: Organization) -> None:
         raise DomainError(_("A link post needs a link."), field="link_url")
     if data.link_url and not data.link_url.lower().startswith(("http://", "https://")):
         raise DomainError(_("The link must start with http:// or https://."), field="link_url")
+    for name in ("publish_at", "expires_at"):
+        value = getattr(data, name)
+        problem = date_error(value) if value is not None else None
+        if problem:
+            raise DomainError(problem, field=name)
     if data.expires_at and data.expires_at <= (data.publish_at or timezone.now()):
         raise DomainError(_("The expiry must come after the publication."), field="expires_at")
     for network, texts in data.captions.items():

@@ -37,6 +37,7 @@ from content.selectors import caption_for, charter_pending, feed_queryset
 from content.services import compliance_rules_for
 from notifications.services import notification_create
 from organizations.audit import audit_record
+from organizations.dates import date_error
 from organizations.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from organizations.models import Role, User
 
@@ -201,6 +202,9 @@ def share_create(
     if data.when == WHEN_SCHEDULE:
         if data.scheduled_at is None:
             raise DomainError(_("Give the date and time to share at."), field="scheduled_at")
+        problem = date_error(data.scheduled_at)
+        if problem:
+            raise DomainError(problem, field="scheduled_at")
         if data.scheduled_at < now - timedelta(minutes=1):
             raise DomainError(_("The date is in the past."), field="scheduled_at")
         if content.expires_at and data.scheduled_at >= content.expires_at:

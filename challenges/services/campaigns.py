@@ -7,7 +7,7 @@ the results, are each claimed once by the beat task, off the page request."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +37,7 @@ from challenges.services.points import points_award, scoring_points
 from content.models import Content, Network, Topic
 from notifications.services import notification_create
 from organizations.audit import audit_record
+from organizations.dates import date_error
 from organizations.errors import ConflictError, DomainError, PermissionDeniedError
 from organizations.images import validate_image
 from organizations.models import Team, User
@@ -45,8 +46,6 @@ KIND_LAUNCHED = "challenges.launched"
 KIND_RESULTS = "challenges.results"
 MAX_WINNERS = 100
 # Bounds that keep dates renderable in every time zone and numbers inside their columns.
-MIN_YEAR = 2000
-MAX_YEARS_AHEAD = 5
 MAX_AMOUNT = 1_000_000
 
 
@@ -78,14 +77,7 @@ def _require_editor(actor: User) -> None:
 
 def challenge_date_error(value: datetime) -> str | None:
     """Why a challenge date is out of the accepted window, or None when it is fine."""
-    latest = timezone.now() + timedelta(days=366 * MAX_YEARS_AHEAD)
-    # The years are compared first: comparing an extreme aware date can overflow.
-    if value.year < MIN_YEAR or value.year > latest.year or value > latest:
-        return _("Choose a date between %(first)s and %(last)s.") % {
-            "first": MIN_YEAR,
-            "last": latest.year,
-        }
-    return None
+    return date_error(value)
 
 
 def _clean(data: ChallengeInput, actor: User) -> None:

@@ -31,9 +31,7 @@ def test_the_calendar_shows_this_month_for_an_impossible_month(personas, query):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(
-    "path", ["/api/v1/users/abc/role/", "/api/v1/invitations/abc/revoke/"]
-)
+@pytest.mark.parametrize("path", ["/api/v1/users/abc/role/", "/api/v1/invitations/abc/revoke/"])
 def test_a_non_numeric_api_id_is_a_404(personas, path):
     response = api_client_for(personas.owner).post(path, {"role": "employee"}, format="json")
     assert response.status_code == 404
