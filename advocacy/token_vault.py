@@ -45,9 +45,10 @@ def token_rotate(value: str) -> str:
 
 
 def tokens_reencrypt(*, batch: int = 500) -> int:
-    """Re-encrypt every stored token with the newest key, so that old keys can be dropped.
-    Returns how many accounts were rewritten."""
-    from advocacy.models import SocialAccount
+    """Re-encrypt every stored secret with the newest key (employees' tokens and the
+    organisations' network app secrets), so that old keys can be dropped. Returns how many
+    rows were rewritten."""
+    from advocacy.models import NetworkApp, SocialAccount
 
     changed = 0
     for account in SocialAccount.objects.only("access_token", "refresh_token").iterator(
@@ -58,5 +59,10 @@ def tokens_reencrypt(*, batch: int = 500) -> int:
             SocialAccount.objects.filter(pk=account.pk).update(
                 access_token=access, refresh_token=refresh
             )
+            changed += 1
+    for app in NetworkApp.objects.only("client_secret").iterator(chunk_size=batch):
+        secret = token_rotate(app.client_secret)
+        if secret != app.client_secret:
+            NetworkApp.objects.filter(pk=app.pk).update(client_secret=secret)
             changed += 1
     return changed

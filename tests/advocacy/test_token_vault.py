@@ -59,3 +59,23 @@ def test_reencrypt_moves_stored_tokens_to_the_newest_key(personas, settings, key
     account.refresh_from_db()
     assert token_decrypt(account.access_token) == access
     assert token_decrypt(account.refresh_token)
+
+
+@pytest.mark.django_db
+def test_the_rotation_command_also_moves_network_app_secrets(personas, settings, keys):
+    import io
+
+    from django.core.management import call_command
+
+    from advocacy.models import NetworkApp
+    from tests.advocacy.conftest import LINKEDIN_CLIENT, network_app
+
+    old, new = keys
+    settings.FIELD_ENCRYPTION_KEYS = [old]
+    app = network_app(personas.organization, "linkedin")
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]
+    out = io.StringIO()
+    call_command("tokens_reencrypt", stdout=out)
+    assert "Re-encrypted 1 row" in out.getvalue()
+    settings.FIELD_ENCRYPTION_KEYS = [new]
+    assert token_decrypt(NetworkApp.objects.get(pk=app.pk).client_secret) == LINKEDIN_CLIENT[1]
