@@ -83,7 +83,7 @@ def stack_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
         PORTEVOIX_ENV="development",
-        DEBUG="true",
+        DEBUG="false",  # as make run: what a user would see
         PORTEVOIX_VAR_DIR=str(tmp_path / "var"),
         HEARTBEAT_INTERVAL_SECONDS="2",
         PYTHONUNBUFFERED="1",
@@ -103,10 +103,21 @@ def stack_env(tmp_path):
 def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    sandbox_port = free_port()
+    sandbox_port, x_port, linkedin_port = free_port(), free_port(), free_port()
     log = (tmp_path / "stack.log").open("wb")
     stack = subprocess.Popen(
-        [sys.executable, "bin/run-stack", "--port", str(port), "--sandbox-port", str(sandbox_port)],
+        [
+            sys.executable,
+            "bin/run-stack",
+            "--port",
+            str(port),
+            "--sandbox-port",
+            str(sandbox_port),
+            "--fake-x-port",
+            str(x_port),
+            "--fake-linkedin-port",
+            str(linkedin_port),
+        ],
         cwd=ROOT,
         env=stack_env,
         stdout=log,
@@ -119,7 +130,8 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
         )
         assert health["database"] == "ok" and health["broker"] == "ok"
         children = _children_of(stack.pid)
-        assert len(children) == 4  # sandbox network, web, worker, beat
+        # The sandbox network, the fakes of X and LinkedIn, web, worker, beat.
+        assert len(children) == 6
 
         session, response = _sign_in(base, "admin@demo.portevoix.test")
         assert response.status_code == 200
