@@ -24,3 +24,34 @@ def connect() -> None:
     )
     # Connected after the points demo: the active challenge's points come from its ledger.
     demo_seeded.connect(seed_demo_campaigns, dispatch_uid="campaigns-demo")
+
+    _register_media()
+
+
+def _register_media() -> None:
+    from challenges.campaign_selectors import challenges_visible, rewards_all, rewards_catalogue
+    from challenges.models import Challenge, Reward
+    from organizations.media import media_register
+
+    # A banner is seen by whoever sees the challenge (drafts: editors only); a reward image
+    # by whoever sees the reward (inactive ones: administrators only).
+    media_register(
+        folder="challenges",
+        model=Challenge,
+        field="banner",
+        organization_id=lambda challenge: challenge.organization_id,
+        can_view=lambda viewer, challenge: (
+            challenges_visible(viewer).filter(pk=challenge.pk).exists()
+        ),
+    )
+    media_register(
+        folder="rewards",
+        model=Reward,
+        field="image",
+        organization_id=lambda reward: reward.organization_id,
+        can_view=lambda viewer, reward: (
+            (rewards_all(viewer) if viewer.is_org_admin else rewards_catalogue(viewer))
+            .filter(pk=reward.pk)
+            .exists()
+        ),
+    )

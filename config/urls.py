@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -14,6 +13,7 @@ from content import api as content_api
 from notifications.api import NotificationViewSet
 from organizations import api as org_api
 from organizations.health import healthz
+from organizations.media import media_serve
 
 router = DefaultRouter()
 router.register("teams", org_api.TeamViewSet, basename="team")
@@ -55,12 +55,6 @@ urlpatterns = [
     path("", include("organizations.urls")),
 ]
 
-if not settings.PRODUCTION:
-    # Uploaded files in development; production serves MEDIA_ROOT from the web server.
-    urlpatterns.append(
-        path(
-            f"{settings.MEDIA_URL.strip('/')}/<path:path>",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        )
-    )
+# Uploaded files, in every environment, after an access check (organizations.media);
+# production hands the sending to nginx with X-Accel-Redirect.
+urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_serve, name="media"))

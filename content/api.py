@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -31,6 +32,7 @@ from content.models import (
     Topic,
 )
 from organizations.api import HasOrganization, TeamRefSerializer, api_caller, url_pk
+from organizations.media import media_signed_url
 from organizations.models import Language, Organization, Team, User
 
 _caller = api_caller
@@ -118,12 +120,23 @@ class _ContentOutputMixin(serializers.Serializer):
     def get_image_url(self, content: Content) -> str | None:
         if not content.image:
             return None
-        return _absolute(self.context.get("request"), content.image.url)
+        return _absolute(self.context.get("request"), _file_url(content, content.image.name))
 
     @extend_schema_field(serializers.DictField(child=serializers.URLField()))
     def get_renditions(self, content: Content) -> dict[str, str]:
         request = self.context.get("request")
-        return {r.name: _absolute(request, r.file.url) for r in content.renditions.all()}
+        return {
+            r.name: _absolute(request, _file_url(content, r.file.name))
+            for r in content.renditions.all()
+        }
+
+
+def _file_url(content: Content, name: str) -> str:
+    """A published post's files are signed, so that apps and link previews fetch them
+    without a session; the others need the caller's session and role."""
+    if content.lifecycle == Lifecycle.PUBLISHED:
+        return media_signed_url(name)
+    return default_storage.url(name)
 
 
 # --- Library ------------------------------------------------------------------------------

@@ -31,6 +31,39 @@ class ContentConfig(AppConfig):
             visible=lambda user: user.can_review,
         )
 
+        from content.models import Content, ImageRendition, Lifecycle
+        from content.selectors import content_visible
+        from organizations.media import media_register
+
+        # A post's image and renditions: drafts, reviews and withdrawn posts for the comms
+        # team only, published posts for their audience, and (signed URL) for anyone.
+        media_register(
+            folder="content",
+            model=Content,
+            field="image",
+            organization_id=lambda content: content.organization_id,
+            can_view=lambda viewer, content: content_visible(viewer, content.pk),
+            public_when_signed=lambda content: content.lifecycle == Lifecycle.PUBLISHED,
+        )
+        # The link preview's image (stored for the thumbnail of article posts): as the post.
+        media_register(
+            folder="content/previews",
+            model=Content,
+            field="preview_image",
+            organization_id=lambda content: content.organization_id,
+            can_view=lambda viewer, content: content_visible(viewer, content.pk),
+            public_when_signed=lambda content: content.lifecycle == Lifecycle.PUBLISHED,
+        )
+        media_register(
+            folder="content/renditions",
+            model=ImageRendition,
+            field="file",
+            organization_id=lambda rendition: rendition.content.organization_id,
+            can_view=lambda viewer, rendition: content_visible(viewer, rendition.content_id),
+            public_when_signed=lambda rendition: rendition.content.lifecycle == Lifecycle.PUBLISHED,
+            select_related=("content",),
+        )
+
         from content.demo import seed_demo_content
 
         demo_seeded.connect(seed_demo_content, dispatch_uid="content-demo")

@@ -1,40 +1,36 @@
 """Image processing for post attachments: a clean original and one rendition per network.
 
-Every upload goes through ``organizations.images.validate_image`` first (format sniffed
-from the content, pixel limit, decompression bombs). The original is then re-encoded with
-its orientation applied and without any metadata (EXIF with GPS, XMP, comments, ICC
-profiles: colours are converted to sRGB first so they stay right), and cover-cropped
-renditions are produced for LinkedIn, X, Facebook and the in-app thumbnail.
+The original goes through the one image pipeline every stored image takes
+(``organizations.images``: validated, re-encoded upright in sRGB without any metadata);
+cover-cropped renditions are then cut from it for LinkedIn, X, Facebook and the in-app
+thumbnail.
 """
 
 from __future__ import annotations
 
 import functools
 import io
-import logging
 import math
 import random
 import unicodedata
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.utils.translation import gettext as _
 from PIL import (
     Image,
-    ImageCms,
     ImageColor,
     ImageDraw,
     ImageFont,
     ImageOps,
-    UnidentifiedImageError,
 )
 
-from organizations.images import ALLOWED_IMAGE_FORMATS, validate_image
-
-logger = logging.getLogger(__name__)
+from organizations.images import (
+    JPEG_QUALITY,
+    has_alpha,
+    image_reencode,
+    pillow_errors_as_validation,
+)
 
 RENDITIONS: dict[str, tuple[int, int]] = {
     "linkedin": (1200, 627),
@@ -42,17 +38,6 @@ RENDITIONS: dict[str, tuple[int, int]] = {
     "facebook": (1200, 630),
     "thumb": (480, 270),
 }
-
-JPEG_QUALITY = 85
-WEBP_QUALITY = 85
-# Animations are kept in the original only while every frame fits in this many frames and
-# the settings.IMAGE_MAX_PIXELS budget in total; otherwise only the first frame is kept.
-MAX_ANIMATION_FRAMES = 500
-
-# The only image.info keys that survive re-encoding: they describe pixels, not the author.
-_PIXEL_INFO_KEYS = frozenset({"transparency", "background"})
-
-_SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 @dataclass(frozen=True)
@@ -70,151 +55,20 @@ def image_process(upload: File | IO[bytes]) -> ProcessedImage:
     Raises ValidationError (and nothing else) for anything that is not a processable
     JPEG, PNG, WebP or GIF.
     """
-    data = _read_all(upload)
-    # Validate exactly the bytes that are processed below.
-    validate_image(File(io.BytesIO(data), name=getattr(upload, "name", None)))
-    try:
-        return _process(data)
-    except ValidationError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise ValidationError(
-            _("This image is too large to be processed safely."), code="image_too_large"
-        ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise _invalid_image() from exc
-    except Exception as exc:
-        # Pillow occasionally fails on malformed files with other errors; still a bad upload.
-        logger.warning("Unexpected error while processing an image", exc_info=True)
-        raise _invalid_image() from exc
-
-
-def _invalid_image() -> ValidationError:
-    return ValidationError(
-        _("This file is not a valid image. Use JPEG, PNG, WebP or GIF."), code="image_invalid"
-    )
-
-
-def _read_all(upload: File | IO[bytes]) -> bytes:
-    try:
-        position: int | None = upload.tell()
-    except (AttributeError, OSError):
-        position = None  # not seekable: read what is left
-    if position is not None:
-        upload.seek(0)
-    try:
-        data = upload.read()
-    finally:
-        if position is not None:
-            upload.seek(position)
-    if not isinstance(data, bytes | bytearray):
-        raise _invalid_image()
-    return bytes(data)
-
-
-def _process(data: bytes) -> ProcessedImage:
-    with Image.open(io.BytesIO(data), formats=sorted(ALLOWED_IMAGE_FORMATS)) as image:
-        image_format = image.format or ""
-        frames = _frames_to_keep(image)
-        first = _clean_frame(image)
-        others = []
-        durations = [image.info.get("duration", 0)]
-        for index in range(1, frames):
-            image.seek(index)
-            others.append(_clean_frame(image))
-            durations.append(image.info.get("duration", 0))
-        loop = image.info.get("loop")
-
-    original = _encode_original(first, others, image_format, durations, loop)
+    clean = image_reencode(upload)
+    with pillow_errors_as_validation():
+        renditions = _renditions(clean.first_frame)
     return ProcessedImage(
-        original=original,
-        format=image_format,
-        width=first.width,
-        height=first.height,
-        renditions=_renditions(first),
+        original=clean.data,
+        format=clean.format,
+        width=clean.width,
+        height=clean.height,
+        renditions=renditions,
     )
-
-
-def _frames_to_keep(image: Image.Image) -> int:
-    frames = getattr(image, "n_frames", 1)
-    if frames <= 1 or frames > MAX_ANIMATION_FRAMES:
-        return 1
-    if frames * image.width * image.height > settings.IMAGE_MAX_PIXELS:
-        return 1
-    return frames
-
-
-def _clean_frame(image: Image.Image) -> Image.Image:
-    """The current frame, upright, in sRGB, with no metadata left in ``info``."""
-    frame = ImageOps.exif_transpose(image)
-    frame = _to_srgb(frame)
-    frame.info = {key: value for key, value in frame.info.items() if key in _PIXEL_INFO_KEYS}
-    return frame
-
-
-def _to_srgb(image: Image.Image) -> Image.Image:
-    profile = image.info.get("icc_profile")
-    if profile and image.mode in ("RGB", "RGBA", "CMYK"):
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-            if not ImageCms.getProfileDescription(source).strip().startswith("sRGB"):
-                output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-                converted = ImageCms.profileToProfile(
-                    image, source, _SRGB_PROFILE, outputMode=output_mode
-                )
-                if converted is not None:
-                    converted.info = dict(image.info)
-                    image = converted
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            # A broken profile: keep the pixels as they are, the profile is dropped anyway.
-            pass
-    if image.mode == "CMYK":
-        image = _keep_info(image, image.convert("RGB"))
-    return image
-
-
-def _keep_info(source: Image.Image, converted: Image.Image) -> Image.Image:
-    converted.info = dict(source.info)
-    return converted
-
-
-def _encode_original(
-    first: Image.Image,
-    others: list[Image.Image],
-    image_format: str,
-    durations: list[Any],
-    loop: Any,
-) -> bytes:
-    options: dict[str, Any] = {}
-    if image_format == "JPEG":
-        if first.mode not in ("L", "RGB"):
-            first = _keep_info(first, first.convert("RGB"))
-        options = {"quality": JPEG_QUALITY, "optimize": True}
-    elif image_format == "PNG":
-        options = {"optimize": not others}
-    elif image_format == "WEBP":
-        if first.mode not in ("RGB", "RGBA"):
-            first = _keep_info(first, first.convert("RGBA" if _has_alpha(first) else "RGB"))
-        options = {"quality": WEBP_QUALITY}
-    if others:
-        options.update(save_all=True, append_images=others, duration=durations)
-        if loop is not None:
-            options["loop"] = loop
-    buffer = io.BytesIO()
-    first.save(buffer, format=image_format, **options)
-    return buffer.getvalue()
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    if not image.has_transparency_data:
-        return False
-    alpha = image.convert("RGBA").getchannel("A")
-    low = alpha.getextrema()[0]
-    return isinstance(low, int | float) and low < 255
 
 
 def _renditions(image: Image.Image) -> dict[str, bytes]:
-    transparent = _has_alpha(image)
+    transparent = has_alpha(image)
     base = _rendition_base(image, "RGBA" if transparent else "RGB")
     base = _prescale(base)
     renditions = {}

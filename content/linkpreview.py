@@ -35,15 +35,24 @@ Content-Type is parsed when it starts like HTML). Anything else (a PDF, an image
 preview whose title comes from the URL (the last path segment, or the host name) and whose
 description, image and site name are empty; its body is not read.
 
-The image URL (``og:image``) is made absolute and checked with the same rules, but it is
-never fetched here; an image URL that fails the check, or is longer than 1000 characters,
-is dropped (the preview keeps its other fields). Text fields are whitespace-collapsed and
-trimmed (title 300 characters, description 1000, site name 200; a trimmed field ends with
-"…"). A page without any title gets the title a non-HTML response would get.
+The image URL (``og:image``) is made absolute and checked with the same rules, but
+:func:`preview_fetch` never fetches it; an image URL that fails the check, or is longer than
+1000 characters, is dropped (the preview keeps its other fields). Text fields are
+whitespace-collapsed and trimmed (title 300 characters, description 1000, site name 200; a
+trimmed field ends with "…"). A page without any title gets the title a non-HTML response
+would get.
 
-Two things are left to the caller: the image URL must go through :func:`url_check` again
-if it is ever fetched server-side, and a Celery time limit should still wrap the task (name
-resolution is not bounded by ``timeout``).
+:func:`image_fetch` downloads such an image through the same machinery (every hop checked,
+pinned addresses, one deadline, redirects checked) and returns its bytes and content type.
+It only accepts a complete body: a ``Content-Type`` of JPEG, PNG, WebP or GIF (the formats the
+image pipeline takes; SVG and anything untyped are refused without reading the body), at
+most ``max_bytes`` (``settings.IMAGE_MAX_BYTES`` by default; a larger ``Content-Length`` is
+refused before reading, a longer body after one byte too many), and not cut short by the
+deadline or the connection. The bytes are unchecked: they must still go through the image
+pipeline (``organizations.images``) before being stored or served.
+
+A Celery time limit should still wrap the task (name resolution is not bounded by
+``timeout``).
 
 Optional settings: ``LINK_PREVIEW_USER_AGENT``; ``LINK_PREVIEW_EXTRA_PORTS`` and
 ``LINK_PREVIEW_ALLOW_ADDRESSES`` are read by :func:`policy_from_settings` only (for the local
@@ -85,6 +94,11 @@ DEFAULT_USER_AGENT = "PortevoixLinkPreview/1.0"
 _SCHEMES = {"http": 80, "https": 443}
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# The formats of organizations.images.ALLOWED_IMAGE_FORMATS, as HTTP announces them.
+IMAGE_CONTENT_TYPES = frozenset(
+    {"image/jpeg", "image/jpg", "image/pjpeg", "image/png", "image/webp", "image/gif"}
+)
+DEFAULT_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 _READ_CHUNK = 64 * 1024
 _SNIFF_BYTES = 4096
 
@@ -313,6 +327,8 @@ def _failed(code: str, **params: Any) -> LinkFetchFailed:
         "status": _("The site answered with an error (HTTP %(status)s)."),
         "redirect_without_location": _("The site sent a redirect without a destination."),
         "too_many_redirects": _("The link redirects too many times."),
+        "not_image": _("The link does not point to a JPEG, PNG, WebP or GIF image."),
+        "too_large": _("The image is too large to be downloaded."),
     }
     message = messages[code]
     return LinkFetchFailed(message % params if params else message, code)
@@ -585,6 +601,32 @@ class _PinnedConnection(http.client.HTTPConnection):
         raise error
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """What a fetch accepts: the ``Accept`` header, the content types whose body is read,
+    whether an untyped body is read, and whether the body must arrive whole (an image) or
+    may be cut by the byte limit, the deadline or the connection (a page head)."""
+
+    accept: str
+    types: frozenset[str]
+    untyped: bool
+    whole: bool
+
+
+_PAGE = _Wanted(
+    accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+    types=_HTML_TYPES,
+    untyped=True,
+    whole=False,
+)
+_IMAGE = _Wanted(
+    accept="image/webp,image/png,image/jpeg,image/gif;q=0.9",
+    types=IMAGE_CONTENT_TYPES,
+    untyped=False,
+    whole=True,
+)
+
+
 @dataclass
 class _Response:
     status: int
@@ -593,6 +635,7 @@ class _Response:
     charset: str | None = None
     body: bytes = b""
     body_read: bool = False
+    too_large: bool = False  # a whole body was wanted and it is over the limit
 
 
 def _request_target(url: str) -> str:
@@ -604,7 +647,14 @@ def _request_target(url: str) -> str:
 
 
 def _fetch_once(
-    url: str, scheme: str, host: str, port: int, ips: list[str], deadline: float, max_bytes: int
+    url: str,
+    scheme: str,
+    host: str,
+    port: int,
+    ips: list[str],
+    deadline: float,
+    max_bytes: int,
+    wanted: _Wanted = _PAGE,
 ) -> _Response:
     connection = _PinnedConnection(scheme, host, port, ips, deadline)
     response: http.client.HTTPResponse | None = None
@@ -614,7 +664,7 @@ def _fetch_once(
             _request_target(url),
             headers={
                 "User-Agent": _setting("LINK_PREVIEW_USER_AGENT", DEFAULT_USER_AGENT),
-                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+                "Accept": wanted.accept,
                 "Connection": "close",
             },
         )
@@ -628,9 +678,23 @@ def _fetch_once(
         if response.getheader("Content-Type") is not None:
             result.content_type = response.headers.get_content_type()
             result.charset = response.headers.get_content_charset()
-            if result.content_type not in _HTML_TYPES:
-                return result  # not parsed: the body is not read
-        result.body = _read_body(response, max_bytes)
+            if result.content_type not in wanted.types:
+                return result  # not wanted: the body is not read
+        elif not wanted.untyped:
+            return result
+        if wanted.whole:
+            if response.length is not None and response.length > max_bytes:
+                result.too_large = True  # announced too large: not read at all
+                return result
+            # One byte more than allowed tells an oversized body without reading it all.
+            result.body = _read_body(response, max_bytes + 1, partial_ok=False)
+            if len(result.body) > max_bytes:
+                result.body, result.too_large = b"", True
+                return result
+            if response.length:  # the connection closed before the announced length
+                raise _failed("invalid_response")
+        else:
+            result.body = _read_body(response, max_bytes)
         result.body_read = True
         return result
     except LinkFetchFailed:
@@ -651,16 +715,19 @@ def _fetch_once(
         connection.close()
 
 
-def _read_body(response: http.client.HTTPResponse, max_bytes: int) -> bytes:
-    """Up to ``max_bytes`` of body. Once some body arrived, a timeout or a broken
-    connection ends the body instead of failing: the page head is what matters."""
+def _read_body(
+    response: http.client.HTTPResponse, max_bytes: int, *, partial_ok: bool = True
+) -> bytes:
+    """Up to ``max_bytes`` of body. With ``partial_ok``, once some body arrived, a timeout
+    or a broken connection ends the body instead of failing: the page head is what
+    matters."""
     chunks: list[bytes] = []
     total = 0
     while total < max_bytes:
         try:
             chunk = response.read1(min(_READ_CHUNK, max_bytes - total))
         except (OSError, http.client.HTTPException):
-            if total:
+            if total and partial_ok:
                 break
             raise
         if not chunk:
@@ -683,15 +750,82 @@ def preview_fetch(
     return its preview. Raises LinkRefused when a hop, or the URL itself, breaks the
     rules, and LinkFetchFailed when fetching fails. ``timeout`` is one deadline for the
     whole fetch, every redirect included."""
-    deadline = time.monotonic() + timeout
     original = url.strip() if isinstance(url, str) else url
-    current = original
+    final_url, response = _follow(
+        original,
+        _PAGE,
+        policy=policy,
+        resolver=resolver,
+        deadline=time.monotonic() + timeout,
+        max_bytes=max_bytes,
+        max_redirects=max_redirects,
+    )
+    return _build_preview(original, final_url, response, policy, resolver)
+
+
+@dataclass(frozen=True)
+class FetchedImage:
+    """The unchecked bytes of an image (they still have to go through the image pipeline),
+    the content type its server announced and the URL it finally came from."""
+
+    data: bytes
+    content_type: str
+    final_url: str
+
+
+def image_fetch(
+    url: str,
+    *,
+    policy: AddressPolicy = AddressPolicy(),
+    resolver: Resolver = socket.getaddrinfo,
+    timeout: float = 5.0,
+    max_bytes: int | None = None,
+    max_redirects: int = 5,
+) -> FetchedImage:
+    """Download the image at ``url`` with the rules of :func:`preview_fetch` (every hop
+    checked by :func:`url_check`, pinned addresses, one deadline ``timeout``, at most
+    ``max_redirects`` checked redirects). ``max_bytes`` defaults to
+    ``settings.IMAGE_MAX_BYTES``. Raises LinkRefused when a hop breaks the rules, and
+    LinkFetchFailed when fetching fails, when the answer is not a JPEG, PNG, WebP or GIF
+    (``not_image``), when it is over ``max_bytes`` (``too_large``) or arrived incomplete."""
+    if max_bytes is None:
+        max_bytes = int(_setting("IMAGE_MAX_BYTES", DEFAULT_IMAGE_MAX_BYTES))
+    final_url, response = _follow(
+        url.strip() if isinstance(url, str) else url,
+        _IMAGE,
+        policy=policy,
+        resolver=resolver,
+        deadline=time.monotonic() + timeout,
+        max_bytes=max_bytes,
+        max_redirects=max_redirects,
+    )
+    if response.too_large:
+        raise _failed("too_large")
+    if not response.body_read or response.content_type not in IMAGE_CONTENT_TYPES:
+        raise _failed("not_image")
+    if not response.body:
+        raise _failed("invalid_response")
+    return FetchedImage(response.body, response.content_type, final_url)
+
+
+def _follow(
+    url: str,
+    wanted: _Wanted,
+    *,
+    policy: AddressPolicy,
+    resolver: Resolver,
+    deadline: float,
+    max_bytes: int,
+    max_redirects: int,
+) -> tuple[str, _Response]:
+    """The final URL and its 2xx response, each hop checked before it is connected to."""
+    current = url
     redirects = 0
     while True:
         scheme, port, host, ips = url_check(current, policy=policy, resolver=resolver)
         if time.monotonic() >= deadline:
             raise _failed("timeout")
-        response = _fetch_once(current, scheme, host, port, ips, deadline, max_bytes)
+        response = _fetch_once(current, scheme, host, port, ips, deadline, max_bytes, wanted)
         if response.status in _REDIRECT_STATUSES:
             location = (response.location or "").strip()
             if not location:
@@ -703,7 +837,7 @@ def preview_fetch(
             continue
         if not 200 <= response.status < 300:
             raise _failed("status", status=response.status)
-        return _build_preview(original, current, response, policy, resolver)
+        return current, response
 
 
 # --------------------------------------------------------------------------------------

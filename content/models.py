@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.images import validate_image
+from organizations.images import CleanImageField, UnguessableName, validate_image
 from organizations.models import Language, Organization, Team
 
 
@@ -87,8 +87,16 @@ class Content(models.Model):
     preview_image_url = models.URLField(max_length=1000, blank=True)
     preview_site_name = models.CharField(max_length=200, blank=True)
     preview_error = models.CharField(max_length=300, blank=True)
-    image = models.ImageField(
-        _("image"), upload_to="content/", blank=True, validators=[validate_image]
+    # The preview's image, downloaded by the preview task (SSRF-checked, re-encoded): the
+    # thumbnail uploaded with article posts. Empty when the page has none or it was refused.
+    preview_image = CleanImageField(
+        _("preview image"),
+        upload_to=UnguessableName("content/previews"),
+        blank=True,
+        editable=False,
+    )
+    image = CleanImageField(
+        _("image"), upload_to=UnguessableName("content"), blank=True, validators=[validate_image]
     )
     hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
     topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True)
@@ -179,7 +187,7 @@ class Caption(models.Model):
 class ImageRendition(models.Model):
     content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="renditions")
     name = models.CharField(max_length=20)
-    file = models.ImageField(upload_to="content/renditions/")
+    file = models.ImageField(upload_to=UnguessableName("content/renditions"))
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
 

@@ -91,12 +91,17 @@ def library_list(
     return _with_relations(contents.distinct()).order_by("-updated_at", "-id")
 
 
+def _visible_contents(user: User) -> QuerySet[Content]:
+    """The one rule of who sees a content item. Another organisation's content does not
+    exist; the comms team sees every state; others only what their feed shows."""
+    if user.role in LIBRARY_ROLES:
+        return Content.objects.filter(organization_id=user.organization_id)
+    return _feed_base(user)
+
+
 def content_for_user(user: User, pk: int, *, write: bool = False) -> Content:
-    """The one access check for a content item. Another organisation's content does not
-    exist; employees see only what their feed shows; editors may write."""
-    contents = _with_relations(Content.objects.filter(organization_id=user.organization_id))
-    if user.role not in LIBRARY_ROLES:
-        contents = feed_queryset(user)
+    """The one access check for a content item; editors may write."""
+    contents = _with_relations(_visible_contents(user))
     try:
         content = contents.get(pk=pk)
     except Content.DoesNotExist:
@@ -188,7 +193,16 @@ def version_diff(content: Content, number: int) -> list[FieldChange]:
 # --- Feed (employees) -------------------------------------------------------------------
 
 
+def content_visible(user: User, pk: int) -> bool:
+    """content_for_user's answer as a yes or no, for the item's image files."""
+    return _visible_contents(user).filter(pk=pk).exists()
+
+
 def feed_queryset(user: User) -> QuerySet[Content]:
+    return _with_relations(_feed_base(user))
+
+
+def _feed_base(user: User) -> QuerySet[Content]:
     now = timezone.now()
     contents = Content.objects.filter(
         organization_id=user.organization_id,
@@ -197,8 +211,7 @@ def feed_queryset(user: User) -> QuerySet[Content]:
     ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     targeted = Content.audience_teams.through.objects.filter(content_id=OuterRef("pk"))
     reaches_me = targeted.filter(team_id__in=user_team_ancestor_ids(user))
-    contents = contents.filter(~Exists(targeted) | Exists(reaches_me))
-    return _with_relations(contents)
+    return contents.filter(~Exists(targeted) | Exists(reaches_me))
 
 
 def _search(contents: QuerySet[Content], q: str) -> QuerySet[Content]:

@@ -3,10 +3,13 @@ compliance rules, suggestions, guidelines and charter acceptance."""
 
 from __future__ import annotations
 
+import io
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -41,7 +44,14 @@ from notifications.services import notification_create
 from organizations.audit import audit_record
 from organizations.dates import date_error
 from organizations.errors import ConflictError, DomainError, PermissionDeniedError
+from organizations.images import EXTENSIONS, CleanImageFile, image_clean
+from organizations.media import media_discard, media_discard_on_commit
 from organizations.models import Organization, Role, Team, User
+
+if TYPE_CHECKING:
+    from content.linkpreview import AddressPolicy
+
+logger = logging.getLogger(__name__)
 
 # --- Policy and compliance --------------------------------------------------------------
 
@@ -270,19 +280,24 @@ def _store_image(content: Content, upload: Any) -> None:
     except Exception as exc:  # ValidationError from the image checks
         messages = getattr(exc, "messages", None) or [str(exc)]
         raise DomainError(" ".join(messages), field="image") from None
-    extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}[processed.format]
+    replaced = [content.image.name, *(r.file.name for r in content.renditions.all())]
+    extension = EXTENSIONS[processed.format]
+    # Stored under unguessable names (the fields' upload_to), whatever the upload was called.
     content.image.save(
-        f"content-{content.pk}.{extension}", ContentFile(processed.original), save=False
+        f"image.{extension}",
+        CleanImageFile(processed.original, name=f"image.{extension}"),
+        save=False,
     )
     content.renditions.all().delete()
     for name, data in processed.renditions.items():
         rendition = ImageRendition(content=content, name=name, width=0, height=0)
         suffix = "png" if data[:4] == b"\x89PNG" else "jpg"
-        rendition.file.save(f"content-{content.pk}-{name}.{suffix}", ContentFile(data), save=False)
+        rendition.file.save(f"{name}.{suffix}", ContentFile(data), save=False)
         from content.imaging import RENDITIONS
 
         rendition.width, rendition.height = RENDITIONS[name]
         rendition.save()
+    media_discard_on_commit(*replaced)
 
 
 def _apply(content: Content, data: ContentInput) -> bool:
@@ -303,6 +318,10 @@ def _apply(content: Content, data: ContentInput) -> bool:
         content.preview_status = PreviewStatus.PENDING if data.link_url else PreviewStatus.NONE
         content.preview_title = content.preview_description = content.preview_error = ""
         content.preview_image_url = content.preview_site_name = ""
+        if content.preview_image:
+            # The old link's image goes with it (once the edit is committed).
+            media_discard_on_commit(content.preview_image.name)
+            content.preview_image = ""
     return link_changed
 
 
@@ -621,7 +640,9 @@ def content_withdraw(
 
 
 def link_preview_refresh(*, content_id: int) -> str:
-    """Fetch the Open Graph preview of a content's link; runs in the worker."""
+    """Fetch the Open Graph preview of a content's link, and store its image; runs in the
+    worker. A ready preview replaces the previous one, image included (the old file is
+    deleted); a refused or failed fetch only records why."""
     from content.linkpreview import (
         LinkFetchFailed,
         LinkRefused,
@@ -633,9 +654,10 @@ def link_preview_refresh(*, content_id: int) -> str:
     if content is None or not content.link_url:
         return "skipped"
     url = content.link_url
+    policy = policy_from_settings()
     values: dict[str, Any]
     try:
-        preview = preview_fetch(url, policy=policy_from_settings())
+        preview = preview_fetch(url, policy=policy)
     except LinkRefused as exc:
         values = {"preview_status": PreviewStatus.REFUSED, "preview_error": str(exc.message)[:300]}
     except LinkFetchFailed as exc:
@@ -648,10 +670,54 @@ def link_preview_refresh(*, content_id: int) -> str:
             "preview_image_url": preview.image_url[:1000],
             "preview_site_name": preview.site_name[:200],
             "preview_error": "",
+            "preview_image": _preview_image_store(preview.image_url, policy),
         }
-    # Only if the link is still the one fetched: an edit meanwhile queued its own fetch.
-    Content.objects.filter(pk=content_id, link_url=url).update(**values)
+    stored = values.get("preview_image", "")
+    with transaction.atomic():
+        # Only if the link is still the one fetched: an edit meanwhile queued its own fetch.
+        current = (
+            Content.objects.select_for_update()
+            .filter(pk=content_id, link_url=url)
+            .only("pk", "preview_image")
+            .first()
+        )
+        if current is not None:
+            replaced = current.preview_image.name or ""
+            Content.objects.filter(pk=content_id).update(**values)
+            if "preview_image" in values and replaced != stored:
+                media_discard_on_commit(replaced)
+    if current is None:
+        media_discard(stored)  # fetched for a link that is no longer the content's
     return str(values["preview_status"])
+
+
+def _preview_image_store(image_url: str, policy: AddressPolicy) -> str:
+    """Download the preview's image (SSRF-checked like the page), put it through the image
+    pipeline and store it; its storage name, or "" when there is none or it was refused.
+    Never raises for the image's sake: a preview without its image is still a preview."""
+    from content.linkpreview import LinkFetchFailed, LinkRefused, image_fetch
+
+    if not image_url:
+        return ""
+    try:
+        fetched = image_fetch(image_url, policy=policy)
+        clean = image_clean(io.BytesIO(fetched.data))
+    except (LinkRefused, LinkFetchFailed, ValidationError) as exc:
+        logger.info("Link preview image not stored (%s): %s", image_url, exc)
+        return ""
+    except Exception:
+        logger.exception("Link preview image not stored (%s)", image_url)
+        return ""
+    field = Content._meta.get_field("preview_image")
+    try:
+        return field.storage.save(  # type: ignore[attr-defined]
+            field.generate_filename(None, clean.name or "image"),  # type: ignore[attr-defined]
+            clean,
+            max_length=field.max_length,
+        )
+    except OSError:
+        logger.exception("Link preview image could not be saved")
+        return ""
 
 
 # --- Suggestions ------------------------------------------------------------------------

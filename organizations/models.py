@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.images import validate_image
+from organizations.images import CleanImageField, UnguessableName, validate_image
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
 
@@ -41,7 +41,9 @@ class Organization(models.Model):
     brand_colour = models.CharField(
         _("brand colour"), max_length=7, default="#1d4ed8", validators=[hex_colour]
     )
-    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True, validators=[validate_image])
+    logo = CleanImageField(
+        _("logo"), upload_to=UnguessableName("logos"), blank=True, validators=[validate_image]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -143,8 +145,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
-    avatar = models.ImageField(
-        _("avatar"), upload_to="avatars/", blank=True, validators=[validate_image]
+    avatar = CleanImageField(
+        _("avatar"), upload_to=UnguessableName("avatars"), blank=True, validators=[validate_image]
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)

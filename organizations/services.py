@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -22,6 +23,8 @@ from django.utils.translation import gettext as _
 from organizations import signals
 from organizations.audit import audit_record
 from organizations.errors import ConflictError, DomainError, PermissionDeniedError
+from organizations.images import image_clean_for_field
+from organizations.media import media_discard_on_commit
 from organizations.models import Invitation, Language, Organization, Role, Team, TeamKind, User
 
 # --- Teams ------------------------------------------------------------------------------
@@ -193,19 +196,23 @@ def user_update_profile(
     last_name: str,
     language: str,
     job_title: str,
-    avatar: object | None = None,
+    avatar: File | None = None,
     request: HttpRequest | None = None,
 ) -> User:
     if language not in Language.values:
         raise DomainError(_("Unknown language."), field="language")
+    clean_avatar = image_clean_for_field(avatar, field="avatar") if avatar is not None else None
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.language, user.job_title = language, job_title.strip()
     fields = ["first_name", "last_name", "language", "job_title"]
-    if avatar is not None:
-        user.avatar = avatar  # type: ignore[assignment]
+    replaced = ""
+    if clean_avatar is not None:
+        replaced = user.avatar.name
+        user.avatar = clean_avatar  # type: ignore[assignment]
         fields.append("avatar")
     with transaction.atomic():
         user.save(update_fields=fields)
+        media_discard_on_commit(replaced)
         audit_record(
             action="user.profile_updated",
             organization=user.organization,
@@ -669,21 +676,28 @@ def organization_update(
     default_language: str,
     time_zone: str,
     brand_colour: str,
-    logo: object | None = None,
+    logo: File | None = None,
     request: HttpRequest | None = None,
 ) -> Organization:
     organization = actor.organization
     assert organization is not None
+    clean_logo = image_clean_for_field(logo, field="logo") if logo is not None else None
     organization.name = name.strip()
     organization.default_language = default_language
     organization.time_zone = time_zone
     organization.brand_colour = brand_colour
     fields = ["name", "default_language", "time_zone", "brand_colour"]
-    if logo is not None:
-        organization.logo = logo  # type: ignore[assignment]
+    replaced = ""
+    if clean_logo is not None:
+        # From the database: a model form may already have put the upload on the instance.
+        replaced = (
+            Organization.objects.filter(pk=organization.pk).values_list("logo", flat=True).get()
+        )
+        organization.logo = clean_logo  # type: ignore[assignment]
         fields.append("logo")
     with transaction.atomic():
         organization.save(update_fields=fields)
+        media_discard_on_commit(replaced)
         audit_record(
             action="organization.updated",
             organization=organization,

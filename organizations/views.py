@@ -104,17 +104,21 @@ def profile(request: MemberRequest) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        services.user_update_profile(
-            user=user,
-            avatar=form.cleaned_data.get("avatar"),
-            request=request,
-            **{
-                k: form.cleaned_data[k]
-                for k in ("first_name", "last_name", "language", "job_title")
-            },
-        )
-        messages.success(request, _("Your profile is saved."))
-        return redirect("profile")
+        try:
+            services.user_update_profile(
+                user=user,
+                avatar=form.cleaned_data.get("avatar"),
+                request=request,
+                **{
+                    k: form.cleaned_data[k]
+                    for k in ("first_name", "last_name", "language", "job_title")
+                },
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("profile")
     return render(request, "organizations/profile.html", {"form": form})
 
 
@@ -159,17 +163,21 @@ def admin_home(request: MemberRequest) -> HttpResponse:
     organization = request.user.organization
     form = OrganizationForm(request.POST or None, request.FILES or None, instance=organization)
     if request.method == "POST" and form.is_valid():
-        services.organization_update(
-            actor=request.user,
-            request=request,
-            logo=form.cleaned_data.get("logo") if "logo" in request.FILES else None,
-            **{
-                k: form.cleaned_data[k]
-                for k in ("name", "default_language", "time_zone", "brand_colour")
-            },
-        )
-        messages.success(request, _("Organisation settings saved."))
-        return redirect("org_admin_home")
+        try:
+            services.organization_update(
+                actor=request.user,
+                request=request,
+                logo=form.cleaned_data.get("logo") if "logo" in request.FILES else None,
+                **{
+                    k: form.cleaned_data[k]
+                    for k in ("name", "default_language", "time_zone", "brand_colour")
+                },
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("Organisation settings saved."))
+            return redirect("org_admin_home")
     counts = {
         "members": organization.members.count(),
         "teams": organization.teams.count(),

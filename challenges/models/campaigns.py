@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from content.models import Content, Network, Topic
-from organizations.images import validate_image
+from organizations.images import CleanImageField, UnguessableName, validate_image
 from organizations.models import Organization, Team
 
 __all__ = [
@@ -47,8 +47,11 @@ class Challenge(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     why_it_matters = models.TextField(_("why it matters"), blank=True)
-    banner = models.ImageField(
-        _("banner"), upload_to="challenges/", blank=True, validators=[validate_image]
+    banner = CleanImageField(
+        _("banner"),
+        upload_to=UnguessableName("challenges"),
+        blank=True,
+        validators=[validate_image],
     )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from organizations.images import validate_image
+from organizations.images import CleanImageField, UnguessableName, validate_image
 from organizations.models import Organization
 
 __all__ = ["Redemption", "RedemptionStatus", "Reward"]
@@ -17,8 +17,8 @@ class Reward(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rewards")
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    image = models.ImageField(
-        _("image"), upload_to="rewards/", blank=True, validators=[validate_image]
+    image = CleanImageField(
+        _("image"), upload_to=UnguessableName("rewards"), blank=True, validators=[validate_image]
     )
     cost = models.PositiveIntegerField(_("cost in points"))
     # Null: unlimited. Decremented with a conditional UPDATE under the row lock.

@@ -11,8 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -39,7 +38,8 @@ from notifications.services import notification_create
 from organizations.audit import audit_record
 from organizations.dates import date_error
 from organizations.errors import ConflictError, DomainError, PermissionDeniedError
-from organizations.images import validate_image
+from organizations.images import image_clean_for_field
+from organizations.media import media_discard_on_commit
 from organizations.models import Team, User
 
 KIND_LAUNCHED = "challenges.launched"
@@ -66,7 +66,7 @@ class ChallengeInput:
     winners_count: int = 0
     prize: str = ""
     bonus_points: int = 0
-    banner: UploadedFile | None = None
+    banner: File | None = None  # an upload; cleaned by _clean
     remove_banner: bool = False
 
 
@@ -129,10 +129,8 @@ def _clean(data: ChallengeInput, actor: User) -> None:
     if raw_tag and (not data.hashtag or " " in data.hashtag):
         raise DomainError(_("Give one hashtag, without spaces."), field="hashtag")
     if data.banner is not None:
-        try:
-            validate_image(data.banner)
-        except ValidationError as error:
-            raise DomainError(error.messages[0], field="banner") from error
+        # Validated and re-encoded without metadata here, before anything is written.
+        data.banner = image_clean_for_field(data.banner, field="banner")
 
 
 def _apply(challenge: Challenge, data: ChallengeInput) -> None:
@@ -151,10 +149,13 @@ def _apply(challenge: Challenge, data: ChallengeInput) -> None:
         "bonus_points",
     ):
         setattr(challenge, name, getattr(data, name))
+    replaced = challenge.banner.name
     if data.remove_banner and challenge.banner:
         challenge.banner = ""
     if data.banner is not None:
         challenge.banner.save(data.banner.name or "banner", data.banner, save=False)
+    if replaced != challenge.banner.name:
+        media_discard_on_commit(replaced)
 
 
 def _save_relations(challenge: Challenge, data: ChallengeInput) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -19,7 +18,8 @@ from challenges.services.points import points_refund, points_spend
 from notifications.services import notification_create
 from organizations.audit import audit_record
 from organizations.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
-from organizations.images import validate_image
+from organizations.images import image_clean_for_field
+from organizations.media import media_discard_on_commit
 from organizations.models import Role, User
 
 KIND_DECIDED = "rewards.redemption_decided"
@@ -36,7 +36,7 @@ class RewardInput:
     stock: int | None = None
     per_person_limit: int | None = None
     is_active: bool = True
-    image: UploadedFile | None = None
+    image: File | None = None  # an upload; cleaned by _clean
     remove_image: bool = False
     # The stock the editor showed; when set, an update is refused if it moved meanwhile.
     check_stock: bool = False
@@ -74,10 +74,8 @@ def _clean(data: RewardInput) -> None:
             field="per_person_limit",
         )
     if data.image is not None:
-        try:
-            validate_image(data.image)
-        except ValidationError as error:
-            raise DomainError(error.messages[0], field="image") from error
+        # Validated and re-encoded without metadata here, before anything is written.
+        data.image = image_clean_for_field(data.image, field="image")
 
 
 def _apply(reward: Reward, data: RewardInput) -> None:
@@ -87,10 +85,13 @@ def _apply(reward: Reward, data: RewardInput) -> None:
     reward.stock = data.stock
     reward.per_person_limit = data.per_person_limit
     reward.is_active = data.is_active
+    replaced = reward.image.name
     if data.remove_image and reward.image:
         reward.image = ""
     if data.image is not None:
         reward.image.save(data.image.name or "reward", data.image, save=False)
+    if replaced != reward.image.name:
+        media_discard_on_commit(replaced)
 
 
 def reward_create(*, actor: User, data: RewardInput, request: HttpRequest | None = None) -> Reward:
