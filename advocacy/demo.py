@@ -278,7 +278,12 @@ class _DemoSharing:
         return not audience or bool(audience & person.teams)
 
     def _appeal(self, content: Content) -> float:
-        age = (self.now - content.publish_at).days
+        # In calendar days of the organisation: a whole-day age computed from the clock
+        # would step up at each content's publication time of day, and a rerun straddling
+        # one would re-rank the choices and add shares.
+        age = (
+            self.now.astimezone(self.zone).date() - content.publish_at.astimezone(self.zone).date()
+        ).days
         appeal = 1.0 + max(0.0, 14 - age) / 10
         if content.pinned:
             appeal *= 1.8

@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
@@ -59,6 +62,18 @@ def _clean_cache(settings):
     yield
 
 
+# The moment the demo tests seed at, with the clock stopped: the demo is dated from "now"
+# and some of its choices move with it (a content's age in whole days weighs what people
+# share), so a second run seconds later could add shares on some days only.
+DEMO_MOMENT = datetime(2026, 12, 5, 13, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+@pytest.fixture
+def demo_clock(time_machine) -> datetime:
+    time_machine.move_to(DEMO_MOMENT, tick=False)
+    return DEMO_MOMENT
+
+
 @pytest.fixture
 def personas(db) -> Personas:
     organization = OrganizationFactory(name="Acme Santé", slug="acme")
@@ -94,7 +109,41 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        default=None,
+        metavar="ISO-8601",
+        help=(
+            "Run the whole session as if it started at this moment (the clock ticks from "
+            "there), e.g. --clock=2026-12-31T23:50:00+01:00, to hunt tests that depend on "
+            "today's date. Only this process and its xdist workers travel: deselect tests "
+            "that start subprocesses (-m 'not e2e and not stack'), and the database's now() "
+            "stays on the real clock."
+        ),
+    )
+
+
 def pytest_configure(config):
     # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
     # live_server fixtures from that thread are still synchronous and safe.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    clock = config.getoption("--clock")
+    if clock:
+        moment = datetime.fromisoformat(clock)
+        if moment.tzinfo is None:
+            raise pytest.UsageError("--clock needs a moment with its UTC offset")
+        # Started before the test database is created, stopped when the session ends.
+        config._clock_travel = time_machine.travel(moment, tick=True)
+        config._clock_travel.start()
+
+
+def pytest_unconfigure(config):
+    travel = getattr(config, "_clock_travel", None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config):
+    clock = config.getoption("--clock")
+    return f"clock: the session starts at {clock}" if clock else None

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.db.models import Max
 from django.utils import timezone
 
 from advocacy.demo import seed_demo_shares
@@ -30,6 +33,7 @@ from advocacy.models import (
 )
 from advocacy.signals import activity_recorded
 from advocacy.token_vault import token_decrypt
+from challenges.models import PointEntry
 from content.models import CharterAcceptance, Content, ContentStatus, Network
 from organizations.models import Organization, User
 from tests.factories import OrganizationFactory
@@ -54,7 +58,7 @@ def ancestors(user: User) -> set[int]:
 
 
 @pytest.fixture
-def seeded(settings, tmp_path):
+def seeded(settings, tmp_path, demo_clock):
     settings.MEDIA_ROOT = tmp_path
     sent = []
 
@@ -269,6 +273,35 @@ def test_seed_demo_shares_once(seeded, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         call_command("seed_demo", stdout=io.StringIO())
     assert counts() == before
+    assert callbacks == []
+
+
+# A moment at which the demo, before clicks stopped short of the settle window, had clicks
+# in the last 15 minutes that a later run paid (as on 2026-12-05, when `make test` failed).
+# 13:00 to 13:20 crosses none of the demo contents' times of day, so the rerun plans alike.
+SETTLE_ANCHOR = datetime(2026, 12, 5, 13, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def test_seed_demo_leaves_no_click_to_settle(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    with time_machine.travel(SETTLE_ANCHOR, tick=False):
+        call_command("seed_demo", stdout=io.StringIO())
+    # No demo click is young enough to settle later: the window plus an hour of margin.
+    settle = timedelta(seconds=settings.POINTS_CLICK_SETTLE_SECONDS)
+    latest = Click.objects.aggregate(latest=Max("clicked_at"))["latest"]
+    assert latest is not None
+    assert latest < SETTLE_ANCHOR - settle - timedelta(hours=1)
+
+    before = counts() | {"PointEntry": PointEntry.objects.count()}
+    # Past the settle window of every click of the first run: nothing more is paid.
+    with (
+        time_machine.travel(SETTLE_ANCHOR + timedelta(minutes=20), tick=False),
+        django_capture_on_commit_callbacks() as callbacks,
+    ):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert counts() | {"PointEntry": PointEntry.objects.count()} == before
     assert callbacks == []
 
 

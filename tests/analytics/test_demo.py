@@ -25,7 +25,7 @@ from tests.factories import OrganizationFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_brings_ninety_days_of_analytics(settings, tmp_path, fake_network):
+def test_seed_demo_brings_ninety_days_of_analytics(settings, tmp_path, fake_network, demo_clock):
     settings.MEDIA_ROOT = tmp_path
     settings.SANDBOX_NETWORK_URL = fake_network.url
     call_command("seed_demo", stdout=io.StringIO())

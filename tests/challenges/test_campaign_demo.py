@@ -35,7 +35,7 @@ def _counts() -> tuple[int, ...]:
     )
 
 
-def test_demo_is_lively_and_idempotent():
+def test_demo_is_lively_and_idempotent(demo_clock):
     call_command("seed_demo", verbosity=0)
     by_status = {c.status: c for c in Challenge.objects.all()}
     assert set(by_status) == {

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
+def demo(settings, tmp_path, demo_clock):
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", stdout=io.StringIO())
     return Organization.objects.get(slug="demo")

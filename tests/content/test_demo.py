@@ -67,7 +67,9 @@ def queued_tasks(callbacks) -> list[str]:
     return names
 
 
-def test_seed_demo_fills_the_library_once(settings, tmp_path, django_capture_on_commit_callbacks):
+def test_seed_demo_fills_the_library_once(
+    settings, tmp_path, demo_clock, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks() as callbacks:
         call_command("seed_demo", stdout=io.StringIO())
