@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from advocacy import selectors
+from advocacy.dropped_connections import on_live_connection
 from advocacy.models import Share, ShareAttempt
 from advocacy.services import sharing
 from content.models import Network
@@ -175,7 +176,13 @@ class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             ),
             request=request._request,
         )
-        fresh = selectors.shares_of(user).filter(pk__in=[s.pk for s in shares])
+        # Committed: the shares exist and will be published, so the answer must not turn
+        # into an error if the connection is dropped now; it is read on a new one.
+        ids = [s.pk for s in shares]
+        fresh = on_live_connection(
+            lambda _attempt: list(selectors.shares_of(user).filter(pk__in=ids)),
+            what="reading the shares just created",
+        )
         return Response(ShareSerializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
 
     def _act(self, request: Request, verb: str) -> Response:

@@ -40,6 +40,14 @@ def _configure() -> None:
             "visibility_timeout": settings.CELERY_MAX_TASK_WAIT_SECONDS
             + settings.CELERY_TASK_TIME_LIMIT
             + 3600,
+            # A producer whose broker is down fails at once, so that a request enqueueing a
+            # task does not wait on it (the share row is the outbox; the sweeper sends it).
+            # Without these, redis-py waits for the system's TCP timeout (minutes) on a host
+            # that does not answer, and kombu tries to connect again 2 s later, until
+            # broker_connection_timeout (4 s). A publish's own retry policy still applies, and
+            # the worker's reconnection loop is not governed by them.
+            "socket_connect_timeout": settings.CELERY_BROKER_CONNECT_TIMEOUT,
+            "max_retries": 0,
         }
 
     app.conf.update(

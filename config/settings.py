@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import os
+import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -153,10 +155,13 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "organizations.middleware.ControlCharacterGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "organizations.middleware.UserLanguageMiddleware",
+    # After the language is known: the refusal speaks the person's language.
+    "organizations.middleware.ControlCharacterGuardMiddleware",
+    # Before any view (and CSRF's check) reads the body: oversized uploads get a 413.
+    "organizations.uploads.UploadLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -188,11 +193,29 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------
+
+
+def database_conn_max_age(argv: Sequence[str], configured: int) -> int:
+    """How long (seconds) this process keeps a database connection for its next request.
+    gunicorn and the Celery worker serve from a fixed set of threads, each reusing its own
+    connection. runserver (and testserver) start a thread per request, and a finished
+    thread's connection is never reused nor closed, until PostgreSQL answers "too many
+    clients": there every connection is closed at the end of its request."""
+    return 0 if list(argv[1:2]) in (["runserver"], ["testserver"]) else configured
+
+
 DATABASE_URL = env_url("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+            DATABASE_URL,
+            conn_max_age=database_conn_max_age(
+                sys.argv, env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+            ),
+            # A kept connection is checked before a request or task reuses it: one the
+            # server dropped meanwhile (restart, failover, pg_terminate_backend) is
+            # replaced instead of failing the request.
+            conn_health_checks=True,
         )
     }
 else:
@@ -237,6 +260,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # timeout must be longer, or Redis redelivers a message a worker still holds.
 CELERY_MAX_TASK_WAIT_SECONDS = 15 * 60
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=10)
+# How long connecting to the Redis broker may take. A request that enqueues a task waits this
+# long at most when the broker is down (the row is the outbox: the sweeper sends it later);
+# a worker simply tries again.
+CELERY_BROKER_CONNECT_TIMEOUT = env_int("CELERY_BROKER_CONNECT_TIMEOUT_MS", 500, minimum=10) / 1000
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1)
 
 # --- Auth -------------------------------------------------------------------------------
@@ -411,8 +438,22 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploaded files: an image (the largest file any form takes) is at most IMAGE_MAX_BYTES.
+# Bodies that cannot fit are refused from their Content-Length, and a file part is counted
+# while it streams in (organizations.uploads); above 2.5 MB it goes to a temporary file, not
+# memory. The other fields of a request are at most DATA_UPLOAD_MAX_MEMORY_SIZE.
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "organizations.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Uploaded files are served by organizations.media after an access check. With a prefix
+# (e.g. /_protected_media/), the answer is an X-Accel-Redirect to that internal nginx
+# location instead of the file itself (docs/operations.md).
+MEDIA_ACCEL_REDIRECT_PREFIX = env_str("MEDIA_ACCEL_REDIRECT_PREFIX", "")
 # Images above this many pixels are refused before decoding (decompression bombs).
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000, minimum=1_000_000)
 

@@ -15,7 +15,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter, get_adapt
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.signals import social_account_added, social_account_updated
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -65,6 +65,16 @@ class ConnectOnlyAdapter(DefaultSocialAccountAdapter):
                 continue
             apps.append(app)
         return apps
+
+    def get_app(
+        self, request: HttpRequest | None, provider: str, client_id: str | None = None
+    ) -> SocialApp:
+        """No app for the caller (signed out, or the organisation has not set the network
+        up) is a 404 on allauth's login and callback pages, not a server error."""
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404("This network is not set up here.") from None
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return False

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from advocacy.models import AccountStatus, Share, ShareStatus, SocialAccount
@@ -187,9 +189,13 @@ def accounts_remind_expiry(*, now: datetime | None = None) -> dict[str, int]:
             ).update(expiry_warned_at=now)
             if not claimed:
                 continue
-            account = SocialAccount.objects.select_related("user").get(pk=account_id)
+            account = SocialAccount.objects.select_related("user__organization").get(pk=account_id)
             with translation.override(account.user.language):
-                expires = timezone.localtime(account.expires_at).date()
+                # The day as the person reads dates, in their organisation's time zone.
+                zone = ZoneInfo(account.user.organization.time_zone)
+                expires = date_format(
+                    timezone.localtime(account.expires_at, zone).date(), "DATE_FORMAT"
+                )
                 notification_create(
                     recipient=account.user,
                     kind="advocacy.token_expiring",

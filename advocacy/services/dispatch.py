@@ -20,14 +20,10 @@ def _enqueue(task_name: str, share_id: int, countdown: float) -> None:
 
     task = getattr(tasks, task_name)
     try:
-        # A bounded publish retry: when the broker is down the row stays due and the
-        # sweeper sends it once the broker is back.
-        task.apply_async(
-            args=[share_id],
-            countdown=countdown or None,
-            retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
-        )
+        # One attempt, no retry: this runs in the request that created the share, and the
+        # row is the outbox, so when the broker is down the sweeper sends it once the broker
+        # is back. The connection attempt itself is bounded by the broker's connect timeout.
+        task.apply_async(args=[share_id], countdown=countdown or None, retry=False)
     except Exception:
         logger.warning(
             "Could not enqueue %s for share %s; the sweeper will",
@@ -43,7 +39,9 @@ def share_dispatch(*, share_id: int, countdown: float = 0.0, recall: bool = Fals
     due = timezone.now() + timedelta(seconds=countdown)
     Share.objects.filter(pk=share_id).update(dispatched_at=due)
     name = "delete_share" if recall else "publish_share"
-    transaction.on_commit(lambda: _enqueue(name, share_id, countdown))
+    # Robust: the share is committed whatever happens here, so nothing raised here may turn
+    # the caller's success into an error.
+    transaction.on_commit(lambda: _enqueue(name, share_id, countdown), robust=True)
 
 
 def shares_resume_after_reconnect(*, account: SocialAccount) -> int:

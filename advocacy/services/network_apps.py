@@ -102,6 +102,15 @@ def network_app_problem(*, organization_id: int, adapter: str, problem: str, det
     ).update(problem=problem, problem_detail=detail[:500], problem_at=timezone.now())
 
 
+def network_app_problem_clear(*, organization_id: int, adapter: str) -> None:
+    """A post went through the app: whatever problem it had is fixed (the operator moved
+    LINKEDIN_API_VERSION on, the app got its scope), and the alert goes. Writes only when
+    there was one."""
+    NetworkApp.objects.filter(organization_id=organization_id, adapter=adapter).exclude(
+        problem=""
+    ).update(problem="", problem_detail="", problem_at=None)
+
+
 def network_app_test(*, actor: User, adapter: str) -> str:
     """Check the app's client id and secret with the network, without anyone's token.
     Returns a message for the admin; raises DomainError when the network says no."""

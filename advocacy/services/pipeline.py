@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from advocacy.dropped_connections import on_live_connection
 from advocacy.models import (
     ActivityKind,
     AttemptKind,
@@ -32,7 +33,7 @@ from advocacy.models import (
     SharingPause,
     SocialAccount,
 )
-from advocacy.networks import AdapterNotConfigured, adapter_for
+from advocacy.networks import AdapterNotConfigured, adapter_for, package_for
 from advocacy.networks.base import (
     CallRecord,
     NeedsReconnect,
@@ -47,7 +48,7 @@ from advocacy.ratelimit import RateLimitUnavailable, rate_limit_acquire
 from advocacy.services.accounts import account_credentials, account_mark_needs_reconnect
 from advocacy.services.activity import activity_record
 from advocacy.services.dispatch import share_dispatch
-from advocacy.services.network_apps import network_app_problem
+from advocacy.services.network_apps import network_app_problem, network_app_problem_clear
 from content.models import ContentStatus
 from notifications.services import notification_create
 
@@ -178,6 +179,12 @@ def share_publish(*, share_id: int) -> str:
     # Nothing is sent before the post itself: any failure to get the adapter or the
     # credentials (a refresh that timed out included) is safe to retry.
     try:
+        if not package_for(account.adapter).configured(account.organization_id):
+            # The org admin turned API posting off since (X bills each post).
+            raise AdapterNotConfigured(
+                _("Your organisation now shares to %(network)s by link only: share it again.")
+                % {"network": share.get_network_display()}
+            )
         adapter = adapter_for(account.adapter, organization_id=account.organization_id)
         credentials = account_credentials(account_id=account.pk)
     except AdapterNotConfigured as exc:
@@ -186,9 +193,11 @@ def share_publish(*, share_id: int) -> str:
         error = exc if isinstance(exc, NeedsReconnect) else NeedsReconnect(str(exc))
         outcome = _Outcome("needs_reconnect", error.call, error)
     except NetworkError as exc:
-        outcome = _Outcome(
-            "retry_later", exc.call, RetryLater(exc.message, retry_after=0, call=exc.call)
-        )
+        # A refresh that failed before the post was sent: safe to try again (after the
+        # wait the network asked for); an app problem keeps its name for the admin pages.
+        retry = RetryLater(exc.message, retry_after=getattr(exc, "retry_after", 0.0), call=exc.call)
+        retry.app_problem = exc.app_problem
+        outcome = _Outcome("retry_later", exc.call, retry)
     else:
         # The last moment to notice a pause: a claimed share does not go out meanwhile.
         sent = (
@@ -215,17 +224,25 @@ def share_publish(*, share_id: int) -> str:
             outcome = _Outcome("needs_reconnect", exc.call, exc)
         except PermanentRejection as exc:
             outcome = _Outcome("rejected", exc.call, exc)
-        if outcome.error is not None and outcome.error.app_problem:
-            # Only the org admin or the operator can fix it: their pages say so.
-            network_app_problem(
+    if outcome.error is not None and outcome.error.app_problem:
+        # Only the org admin or the operator can fix it: their pages say so.
+        problem, detail = outcome.error.app_problem, outcome.error.message
+        on_live_connection(
+            lambda _attempt: network_app_problem(
                 organization_id=account.organization_id,
                 adapter=account.adapter,
-                problem=outcome.error.app_problem,
-                detail=outcome.error.message,
-            )
-    return _record_publish(
+                problem=problem,
+                detail=detail,
+            ),
+            what=f"recording the app problem of share {share_id}",
+        )
+    result = _record_publish(
         share, claim=now, outcome=outcome, started=started, duration=time.monotonic() - clock
     )
+    if result == "published":
+        # A post went through: whatever the app's alert said is fixed now.
+        network_app_problem_clear(organization_id=account.organization_id, adapter=account.adapter)
+    return result
 
 
 def _image_path(share: Share) -> str:
@@ -250,7 +267,16 @@ def _post_request(share: Share) -> PostRequest:
         idempotency_key=str(share.idempotency_key),
         link_title=(content.preview_title or content.title) if link_url else "",
         link_description=content.preview_description if link_url else "",
+        # The link preview's image, fetched and cleaned when the preview was made.
+        link_image_path=_file_path(content.preview_image) if link_url else "",
     )
+
+
+def _file_path(field_file: object) -> str:
+    try:
+        return field_file.path if field_file else ""  # type: ignore[attr-defined]
+    except (NotImplementedError, ValueError):  # a storage without local paths
+        return ""
 
 
 def _tracked_url(share: Share) -> str:
@@ -259,15 +285,27 @@ def _tracked_url(share: Share) -> str:
 
 
 def _reconcile(share: Share) -> PublishedPost | None:
-    """Ask the network whether the post exists (when it can tell)."""
+    """Ask the network whether the post exists (when it can tell). Runs after a network
+    call, when the database connection may have been dropped meanwhile."""
     if share.account is None:
         return None
-    try:
-        credentials = account_credentials(account_id=share.account.pk)
-        adapter = adapter_for(share.account.adapter, organization_id=share.organization_id)
-        return adapter.find_post(credentials, _post_request(share))
-    except (NetworkError, AdapterNotConfigured, SocialAccount.DoesNotExist):
-        return None
+    account = share.account
+
+    def ask(_attempt: int) -> PublishedPost | None:
+        try:
+            credentials = account_credentials(account_id=account.pk)
+            adapter = adapter_for(account.adapter, organization_id=share.organization_id)
+            return adapter.find_post(credentials, _post_request(share))
+        except (NetworkError, AdapterNotConfigured, SocialAccount.DoesNotExist):
+            return None
+
+    return on_live_connection(ask, what=f"reconciling share {share.pk}")
+
+
+def _attempt_recorded(share_id: int, kind: str, started: datetime) -> bool:
+    """Whether an earlier run of a recording committed before its connection dropped (the
+    commit went through, its answer did not): then it is not written twice."""
+    return ShareAttempt.objects.filter(share_id=share_id, kind=kind, started_at=started).exists()
 
 
 def _record_publish(
@@ -279,8 +317,36 @@ def _record_publish(
     duration: float,
     kind: str = AttemptKind.PUBLISH,
 ) -> str:
-    share_id = share.pk
+    """Write the outcome in one short transaction; if the connection was dropped during the
+    network call (or during this transaction), again on a new one: a post that went out is
+    never forgotten, nor left `publishing` until the claim times out."""
+    return on_live_connection(
+        lambda attempt: _record_publish_once(
+            share.pk,
+            claim=claim,
+            outcome=outcome,
+            started=started,
+            duration=duration,
+            kind=kind,
+            retried=attempt > 1,
+        ),
+        what=f"recording the outcome of share {share.pk}",
+    )
+
+
+def _record_publish_once(
+    share_id: int,
+    *,
+    claim: datetime,
+    outcome: _Outcome,
+    started: datetime,
+    duration: float,
+    kind: str,
+    retried: bool,
+) -> str:
     with transaction.atomic():
+        if retried and _attempt_recorded(share_id, kind, started):
+            return "recorded"
         _attempt_log(share_id, kind, outcome, started, duration)
         # Lock the share alone: locking the joined content would serialise every
         # employee's share of the same content behind each other.
@@ -310,7 +376,10 @@ def _record_publish(
         current.last_error = error.message[:500]
         if outcome.name == "retry_later":
             assert isinstance(error, RetryLater)
-            if current.attempt_count >= settings.SHARE_MAX_ATTEMPTS:
+            # A problem of the app (LinkedIn's expired API version) is not this share's:
+            # it waits, without using up its attempts, until the operator fixes it.
+            held = bool(error.app_problem)
+            if current.attempt_count >= settings.SHARE_MAX_ATTEMPTS and not held:
                 current.status = ShareStatus.FAILED
                 current.save()
                 _notify(
@@ -319,7 +388,11 @@ def _record_publish(
                     _("The network kept failing; you can try again from My shares."),
                 )
                 return "failed"
-            wait = max(error.retry_after, _backoff(current.attempt_count))
+            wait = (
+                error.retry_after
+                if held
+                else max(error.retry_after, _backoff(current.attempt_count))
+            )
             current.status = ShareStatus.SCHEDULED
             current.request_sent_at = None
             current.next_attempt_at = now + timedelta(seconds=wait)
@@ -418,14 +491,39 @@ def share_delete(*, share_id: int) -> str:
     except (AdapterNotConfigured, SocialAccount.DoesNotExist) as exc:
         outcome = _Outcome("refused", CallRecord(), PermanentRejection(str(exc)))
     duration = time.monotonic() - clock
+    return on_live_connection(
+        lambda attempt: _record_delete_once(
+            share_id,
+            claim=now,
+            outcome=outcome,
+            started=started,
+            duration=duration,
+            retried=attempt > 1,
+        ),
+        what=f"recording the deletion of share {share_id}",
+    )
+
+
+def _record_delete_once(
+    share_id: int,
+    *,
+    claim: datetime,
+    outcome: _Outcome,
+    started: datetime,
+    duration: float,
+    retried: bool,
+) -> str:
+    """The deletion's outcome, in one short transaction (see `_record_publish`)."""
     with transaction.atomic():
+        if retried and _attempt_recorded(share_id, AttemptKind.DELETE, started):
+            return "recorded"
         _attempt_log(share_id, AttemptKind.DELETE, outcome, started, duration)
         current = (
             Share.objects.select_for_update(of=("self",))
             .select_related("content", "user")
             .get(pk=share_id)
         )
-        if current.status != ShareStatus.RECALLING or current.claimed_at != now:
+        if current.status != ShareStatus.RECALLING or current.claimed_at != claim:
             return "claim-lost"
         if outcome.name == "deleted":
             current.status = ShareStatus.RECALLED

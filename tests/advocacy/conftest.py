@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from advocacy.models import Share
-from advocacy.ratelimit import rate_limit_reset
 from advocacy.networks.sandbox.connect import sandbox_connect as account_connect_sandbox
+from advocacy.ratelimit import rate_limit_reset
 from advocacy.services.sharing import ShareRequest, share_create
 from content.models import Network
 from organizations.models import User

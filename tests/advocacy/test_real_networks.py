@@ -55,3 +55,29 @@ def test_linkedin_share_is_an_article_with_the_tracked_link_and_is_deleted_on_re
     content_withdraw(content=content, actor=personas.owner, reason="Crisis")
     assert dispatched.run() == ["deleted"]
     assert fake_linkedin.live_posts() == []
+
+
+def test_a_linkedin_article_takes_its_thumbnail_from_the_link_preview(
+    personas, fake_linkedin, dispatched, settings, tmp_path
+):
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    network_app(personas.organization, "linkedin")
+    connect_real(personas.teammate, fake_linkedin, "linkedin")
+    content = make_content(
+        personas.organization, author=personas.owner, preview_title="Our new plant"
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 63), "teal").save(buffer, "JPEG")
+    content.preview_image.save("preview.jpg", ContentFile(buffer.getvalue()))
+    share_now(personas.teammate, content, networks=("linkedin",))
+    assert dispatched.run() == ["published"]
+    [post] = fake_linkedin.live_posts()
+    article = post.content["article"]
+    assert article["title"] == "Our new plant"
+    assert article["thumbnail"].startswith("urn:li:image:")
+    assert any(r.method == "PUT" for r in fake_linkedin.requests_log)

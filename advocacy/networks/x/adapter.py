@@ -6,6 +6,7 @@ does not wrap (it only has the deprecated v1.1 one)."""
 
 from __future__ import annotations
 
+import html
 import mimetypes
 import time
 from collections.abc import Mapping
@@ -61,6 +62,14 @@ def _detail(response: requests.Response) -> str:
 
 def classify(response: requests.Response, action: str) -> NetworkError | None:
     status, call, detail = response.status_code, call_record(response), _detail(response)
+    if action == "token refresh" and status == 401 and "client" in detail_code(response):
+        # The organisation's client id or secret is wrong (rotated at X and not here): the
+        # employees' refresh tokens are still good, and reconnecting would not help.
+        return AppCredentialsRefused(
+            "X refused the organisation's app credentials: check the client secret.",
+            retry_after=3600,
+            call=call,
+        )
     if action in ("token refresh", "revocation") and status in (400, 401):
         # invalid_request / invalid_grant: the refresh token was used or revoked.
         return NeedsReconnect(f"X refused the refresh token: {detail or status}", call=call)
@@ -71,6 +80,21 @@ def classify(response: requests.Response, action: str) -> NetworkError | None:
     if status in (400, 403, 404, 422):
         return PermanentRejection(f"X refused the {action}: {detail or status}", call=call)
     return None
+
+
+def detail_code(response: requests.Response) -> str:
+    """The OAuth error code of a token endpoint answer (`unauthorized_client`, ...)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    return field_str(data, "error") if isinstance(data, dict) else ""
+
+
+class AppCredentialsRefused(RetryLater):
+    """X refused the organisation's client id or secret: the admin pages say so."""
+
+    app_problem = "bad_credentials"
 
 
 class _XSession(requests.Session):
@@ -228,8 +252,10 @@ class XAdapter:
                 continue
             urls = (tweet.get("entities") or {}).get("urls") or []
             expanded = {u.get("expanded_url") for u in urls if isinstance(u, Mapping)}
+            # X returns &, < and > as HTML entities in a post's text.
+            text = html.unescape(field_str(tweet, "text"))
             if (post.link_url and post.link_url in expanded) or (
-                not post.link_url and field_str(tweet, "text") == post.text
+                not post.link_url and text == post.text
             ):
                 tweet_id = field_str(tweet, "id")
                 return PublishedPost(
