@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
+import django_filters
 from django.contrib.auth import authenticate
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -174,13 +175,38 @@ class TeamSerializer(serializers.ModelSerializer):
             )
 
 
+def _own_teams(request: Request | None) -> Any:
+    """The filter choices of a team filter: the caller's organisation's teams only, so that
+    another organisation's team id is refused exactly like an unknown one."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.organization_id is None:
+        return Team.objects.none()
+    return Team.objects.filter(organization_id=user.organization_id)
+
+
+class TeamFilter(django_filters.FilterSet):
+    parent = django_filters.ModelChoiceFilter(queryset=_own_teams)
+
+    class Meta:
+        model = Team
+        fields = ["parent", "kind"]
+
+
+class MemberFilter(django_filters.FilterSet):
+    teams = django_filters.ModelMultipleChoiceFilter(queryset=_own_teams)
+
+    class Meta:
+        model = User
+        fields = ["role", "teams", "is_active"]
+
+
 class TeamViewSet(viewsets.ModelViewSet):
     # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
     lookup_value_regex = "[0-9]+"
     queryset = Team.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = TeamSerializer
     permission_classes = [HasOrganization]
-    filterset_fields = ["parent", "kind"]
+    filterset_class = TeamFilter
 
     def get_queryset(self):
         return selectors.teams_of_organization(self.request.user).prefetch_related("managers")
@@ -243,7 +269,7 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = User.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = MemberSerializer
     permission_classes = [HasOrganization]
-    filterset_fields = ["role", "teams", "is_active"]
+    filterset_class = MemberFilter
 
     def get_queryset(self):
         return selectors.member_list(self.request.user)
@@ -357,6 +383,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
     """The organisation's audit log, newest first; filter with action, actor, since, until."""
+
     # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
     lookup_value_regex = "[0-9]+"
 
