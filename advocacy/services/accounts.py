@@ -169,70 +169,80 @@ def account_mark_needs_reconnect(*, account_id: int, reason: str) -> None:
             )
 
 
+def _expiry_warning(account: SocialAccount) -> tuple[str, str, str]:
+    # The day as the person reads dates, in their organisation's time zone.
+    zone = ZoneInfo(account.user.organization.time_zone)
+    day = date_format(timezone.localtime(account.expires_at, zone).date(), "DATE_FORMAT")
+    network = account.get_network_display()
+    return (
+        "advocacy.token_expiring",
+        _("Your %(network)s connection ends on %(date)s") % {"network": network, "date": day},
+        _(
+            "%(network)s access lasts 60 days. Reconnect in one click to keep posting for "
+            "you without a gap."
+        )
+        % {"network": network},
+    )
+
+
+def _expiry_notice(account: SocialAccount) -> tuple[str, str, str]:
+    network = account.get_network_display()
+    return (
+        "advocacy.token_expired",
+        _("Your %(network)s connection has ended") % {"network": network},
+        _("Reconnect %(network)s in one click: your waiting shares go out as soon as you do.")
+        % {"network": network},
+    )
+
+
 def accounts_remind_expiry(*, now: datetime | None = None) -> dict[str, int]:
     """Tokens that cannot be refreshed (LinkedIn's 60 days): tell the employee a week
     before and on the day, once each; at expiry the account needs reconnecting, and the
     notification's link reconnects it in one click."""
     now = now or timezone.now()
-    counts = {"warned": 0, "expired": 0}
     soon = now + timedelta(days=settings.TOKEN_EXPIRY_WARNING_DAYS)
     unrefreshable = SocialAccount.objects.filter(refresh_token="", expires_at__isnull=False)
-    for account_id in unrefreshable.filter(
-        status=AccountStatus.ACTIVE,
-        expires_at__gt=now,
-        expires_at__lte=soon,
-        expiry_warned_at__isnull=True,
-    ).values_list("pk", flat=True):
-        with transaction.atomic():
-            claimed = SocialAccount.objects.filter(
-                pk=account_id, expiry_warned_at__isnull=True
-            ).update(expiry_warned_at=now)
-            if not claimed:
-                continue
-            account = SocialAccount.objects.select_related("user__organization").get(pk=account_id)
-            with translation.override(account.user.language):
-                # The day as the person reads dates, in their organisation's time zone.
-                zone = ZoneInfo(account.user.organization.time_zone)
-                expires = date_format(
-                    timezone.localtime(account.expires_at, zone).date(), "DATE_FORMAT"
+    steps = [
+        # (count, accounts due, the claim that marks it sent, the notification)
+        (
+            "warned",
+            unrefreshable.filter(
+                status=AccountStatus.ACTIVE, expires_at__gt=now, expires_at__lte=soon
+            ),
+            "expiry_warned_at",
+            {"expiry_warned_at": now},
+            _expiry_warning,
+        ),
+        (
+            "expired",
+            unrefreshable.filter(expires_at__lte=now),
+            "expired_notified_at",
+            {"expired_notified_at": now, "status": AccountStatus.NEEDS_RECONNECT},
+            _expiry_notice,
+        ),
+    ]
+    counts = {"warned": 0, "expired": 0}
+    for name, due, marker, claim, message in steps:
+        for account_id in due.filter(**{f"{marker}__isnull": True}).values_list("pk", flat=True):
+            with transaction.atomic():
+                # Claimed once: a second run (or a second worker) sends nothing.
+                if not SocialAccount.objects.filter(
+                    pk=account_id, **{f"{marker}__isnull": True}
+                ).update(**claim):
+                    continue
+                account = SocialAccount.objects.select_related("user__organization").get(
+                    pk=account_id
                 )
-                notification_create(
-                    recipient=account.user,
-                    kind="advocacy.token_expiring",
-                    title=_("Your %(network)s connection ends on %(date)s")
-                    % {"network": account.get_network_display(), "date": expires},
-                    body=_(
-                        "%(network)s access lasts 60 days. Reconnect in one click to keep "
-                        "posting for you without a gap."
+                with translation.override(account.user.language):
+                    kind, title, body = message(account)
+                    notification_create(
+                        recipient=account.user,
+                        kind=kind,
+                        title=title,
+                        body=body,
+                        url=_reconnect_url(account),
                     )
-                    % {"network": account.get_network_display()},
-                    url=_reconnect_url(account),
-                )
-            counts["warned"] += 1
-    for account_id in unrefreshable.filter(
-        expires_at__lte=now, expired_notified_at__isnull=True
-    ).values_list("pk", flat=True):
-        with transaction.atomic():
-            claimed = SocialAccount.objects.filter(
-                pk=account_id, expired_notified_at__isnull=True
-            ).update(expired_notified_at=now, status=AccountStatus.NEEDS_RECONNECT)
-            if not claimed:
-                continue
-            account = SocialAccount.objects.select_related("user").get(pk=account_id)
-            with translation.override(account.user.language):
-                notification_create(
-                    recipient=account.user,
-                    kind="advocacy.token_expired",
-                    title=_("Your %(network)s connection has ended")
-                    % {"network": account.get_network_display()},
-                    body=_(
-                        "Reconnect %(network)s in one click: your waiting shares go out as "
-                        "soon as you do."
-                    )
-                    % {"network": account.get_network_display()},
-                    url=_reconnect_url(account),
-                )
-            counts["expired"] += 1
+                counts[name] += 1
     return counts
 
 
