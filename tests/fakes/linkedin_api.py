@@ -130,7 +130,6 @@ Test controls (also over HTTP: POST /_fake/script {"steps": [...]}, POST /_fake/
 
 from __future__ import annotations
 
-import argparse
 import base64
 import functools
 import hashlib
@@ -152,6 +151,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from advocacy.networks.metrics import sandbox_curve
+from tests.fakes.serving import serve_fake
 
 DEMO_CLIENT_ID = "demo-linkedin-client"
 DEMO_CLIENT_SECRET = "demo-linkedin-secret"
@@ -1640,25 +1640,18 @@ def _consent_page(client: FakeClient, params: dict[str, str], scopes: list[str])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="A fake LinkedIn (OpenID Connect and REST API).")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8027)
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help=f"register the client {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET} (any redirect URI)",
+    def build(host: str, port: int, demo: bool) -> FakeLinkedIn:
+        fake = FakeLinkedIn(host, port)
+        if demo:
+            fake.register_client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        return fake
+
+    serve_fake(
+        description="A fake LinkedIn (OpenID Connect and REST API)",
+        port=8027,
+        demo_help=f"register the client {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET} (any redirect URI)",
+        build=build,
     )
-    args = parser.parse_args()
-    fake = FakeLinkedIn(args.host, args.port)
-    if args.demo:
-        fake.register_client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
-    print(f"Fake LinkedIn on {fake.url} (OpenID Connect: {fake.discovery_url})", flush=True)
-    try:
-        fake.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.server.server_close()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ Endpoints (JSON):
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import secrets
@@ -40,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from advocacy.networks.metrics import sandbox_curve
+from tests.fakes.serving import serve_fake
 
 DEMO_TOKEN_PREFIX = "sandbox-demo:"
 
@@ -515,23 +515,12 @@ def _post_json(post: FakePost, base: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="The sandbox social network.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8025)
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="accept the demo data's `sandbox-demo:<handle>` tokens",
+    serve_fake(
+        description="The sandbox social network",
+        port=8025,
+        demo_help="accept the demo data's `sandbox-demo:<handle>` tokens",
+        build=lambda host, port, demo: FakeSocialNetwork(host, port, demo_tokens=demo),
     )
-    args = parser.parse_args()
-    network = FakeSocialNetwork(args.host, args.port, demo_tokens=args.demo)
-    print(f"Sandbox network on {network.url}", flush=True)
-    try:
-        network.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        network.server.server_close()
 
 
 if __name__ == "__main__":

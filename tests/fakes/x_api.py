@@ -158,7 +158,6 @@ POST /_fake/reset.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import hashlib
@@ -181,6 +180,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from advocacy.networks.metrics import sandbox_curve
+from tests.fakes.serving import serve_fake
 
 PROBLEMS = "https://api.x.com/2/problems/"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -1722,25 +1722,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="A fake X API v2 and OAuth 2.0 on loopback.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8026)
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help=f"register the client {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET}",
+    def build(host: str, port: int, demo: bool) -> FakeX:
+        fake = FakeX(host, port)
+        if demo:
+            fake.register_client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        return fake
+
+    serve_fake(
+        description="A fake X API v2 and OAuth 2.0",
+        port=8026,
+        demo_help=f"register the client {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET}",
+        build=build,
     )
-    args = parser.parse_args()
-    fake = FakeX(args.host, args.port)
-    if args.demo:
-        fake.register_client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
-    print(f"Fake X on {fake.url}", flush=True)
-    try:
-        fake.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.server.server_close()
 
 
 if __name__ == "__main__":
