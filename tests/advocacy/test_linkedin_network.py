@@ -83,15 +83,7 @@ def _connected(personas, fake, **token_kwargs) -> SocialAccount:
 
 
 def _publish_at_due_times(share: Share, *, limit: int = 10) -> list[str]:
-    """Publish at each moment the share asks to be retried, the clock moved there."""
-    results = []
-    for _ in range(limit):
-        share.refresh_from_db()
-        if share.status != ShareStatus.SCHEDULED:
-            break
-        with time_machine.travel(share.next_attempt_at, tick=False):
-            results.append(share_publish(share_id=share.pk))
-    return results
+    return workers.publish_at_due_times(share, limit=limit)
 
 
 def _shown_as_linkedin_shows_it(commentary: str) -> str:

@@ -34,16 +34,7 @@ dispatched = workers.dispatched  # a fixture
 
 
 def _publish_at_due_times(share: Share, *, limit: int = 20) -> list[str]:
-    """Publish the share at each moment it asks to be retried, with the clock moved there
-    (and frozen, so attempt times are exactly the moments chosen)."""
-    results = []
-    for _ in range(limit):
-        share.refresh_from_db()
-        if share.status != ShareStatus.SCHEDULED:
-            break
-        with time_machine.travel(share.next_attempt_at, tick=False):
-            results.append(share_publish(share_id=share.pk))
-    return results
+    return workers.publish_at_due_times(share, limit=limit)
 
 
 def test_share_now_posts_once_with_its_tracked_link(personas, fake_network, dispatched):

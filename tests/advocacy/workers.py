@@ -262,3 +262,21 @@ def dispatched() -> Iterator[Dispatched]:
         ),
     ):
         yield captured
+
+
+def publish_at_due_times(share, *, limit: int = 20) -> list[str]:  # type: ignore[no-untyped-def]
+    """Publish the share at each moment it asks to be retried, with the clock moved there
+    (and frozen, so attempt times are exactly the moments chosen)."""
+    import time_machine
+
+    from advocacy.models import ShareStatus
+    from advocacy.services.pipeline import share_publish
+
+    results = []
+    for _ in range(limit):
+        share.refresh_from_db()
+        if share.status != ShareStatus.SCHEDULED:
+            break
+        with time_machine.travel(share.next_attempt_at, tick=False):
+            results.append(share_publish(share_id=share.pk))
+    return results
