@@ -60,11 +60,21 @@ class RateLimitUnavailable(Exception):
     pass
 
 
-def limits_for(adapter: str) -> tuple[Limit, Limit] | None:
+# What a call does: publishing, deleting, reading (metrics, reconciliation). A network that
+# limits each endpoint on its own (X: 100 posts, 50 deletions, 900 reads per 15 minutes
+# and person) lists "delete" and "read" windows; the others share the posting one.
+ACTIONS = ("post", "delete", "read")
+
+
+def limits_for(adapter: str, action: str = "post") -> tuple[str, Limit, Limit] | None:
+    """(the window's name, the account limit, the app limit) for that kind of call."""
     configured = settings.NETWORK_RATE_LIMITS.get(adapter)
     if not configured:
         return None
-    return Limit.parse(configured["account"]), Limit.parse(configured["app"])
+    own = configured.get(action) if action != "post" else None
+    if own:
+        return action, Limit.parse(own["account"]), Limit.parse(own["app"])
+    return "post", Limit.parse(configured["account"]), Limit.parse(configured["app"])
 
 
 @cache
@@ -96,17 +106,23 @@ def _acquire_local(keys: list[tuple[str, Limit]], now: float) -> float:
         return 0.0
 
 
-def rate_limit_acquire(*, adapter: str, account_key: str, now: float | None = None) -> float:
-    """Take one call from the account's and the app's windows: 0 when granted, otherwise
-    the seconds to wait (nothing is taken)."""
-    limits = limits_for(adapter)
+def rate_limit_acquire(
+    *, adapter: str, account_key: str, action: str = "post", now: float | None = None
+) -> float:
+    """Take one call of that kind from the account's and the app's windows: 0 when
+    granted, otherwise the seconds to wait (nothing is taken)."""
+    limits = limits_for(adapter, action)
     if limits is None:
         return 0.0
     now = time.time() if now is None else now
-    account_limit, app_limit = limits
+    window, account_limit, app_limit = limits
+    # The posting window keeps its historical keys; the others get their own.
+    base = f"{settings.RATE_LIMIT_KEY_PREFIX}:{adapter}" + (
+        "" if window == "post" else f":{window}"
+    )
     keys = [
-        (f"{settings.RATE_LIMIT_KEY_PREFIX}:{adapter}:account:{account_key}", account_limit),
-        (f"{settings.RATE_LIMIT_KEY_PREFIX}:{adapter}:app", app_limit),
+        (f"{base}:account:{account_key}", account_limit),
+        (f"{base}:app", app_limit),
     ]
     if not settings.REDIS_URL:
         return _acquire_local(keys, now)

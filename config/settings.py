@@ -380,6 +380,10 @@ NETWORK_RATE_LIMITS = {
     "x": {
         "account": "100/900",
         "app": f"{env_int('X_APP_DAILY_POST_CAP', 10000, minimum=1)}/86400",
+        # X limits each endpoint on its own: DELETE /2/tweets/:id 50, GET /2/tweets/:id
+        # and GET /2/users/:id/tweets 900 per 15 minutes and person.
+        "delete": {"account": "50/900", "app": "50000/900"},
+        "read": {"account": "900/900", "app": "450000/900"},
     },
     "linkedin": {"account": "150/86400", "app": "100000/86400"},
 }

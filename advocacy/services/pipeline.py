@@ -84,7 +84,9 @@ def _limited(
     """Take a call from the rate limits; when limited, release the claim (back in the
     queue without calling the network, and it is no attempt) and say so."""
     try:
-        wait = rate_limit_acquire(adapter=adapter, account_key=str(account_id))
+        wait = rate_limit_acquire(
+            adapter=adapter, account_key=str(account_id), action="delete" if recall else "post"
+        )
     except RateLimitUnavailable:
         wait = 30.0
     if wait <= 0:

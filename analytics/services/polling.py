@@ -168,7 +168,9 @@ def metric_poll_run(*, poll_id: int, now: datetime | None = None) -> PollOutcome
         _stop(poll.pk, PollStatus.UNSUPPORTED, NOTE_UNSUPPORTED)
         return PollOutcome("unsupported")
     try:
-        wait = rate_limit_acquire(adapter=account.adapter, account_key=str(account.pk))
+        wait = rate_limit_acquire(
+            adapter=account.adapter, account_key=str(account.pk), action="read"
+        )
     except RateLimitUnavailable:
         wait = RATE_LIMIT_UNKNOWN_WAIT
     if wait > 0:

@@ -126,3 +126,30 @@ def test_fifty_shares_under_five_a_minute_never_burst_and_all_go_out(
     assert busiest == 5
     # About ten minutes of the driven clock, not of the test's.
     assert 9 * 60 <= times[-1] - times[0] <= 11 * 60
+
+
+def test_each_kind_of_call_has_its_own_window_where_the_network_says_so(limiter, settings):
+    """X limits posts (100), deletions (50) and reads (900) per 15 minutes each: using up
+    the deletions leaves posting and reading free; a network without its own windows
+    shares the posting one."""
+    settings.NETWORK_RATE_LIMITS = {
+        "x": {
+            "account": "3/900",
+            "app": "100/900",
+            "delete": {"account": "2/900", "app": "100/900"},
+            "read": {"account": "4/900", "app": "100/900"},
+        },
+        "sandbox": {"account": "2/60", "app": "100/60"},
+    }
+    now = 1_000_000.0
+    take = lambda adapter, action: rate_limit_acquire(  # noqa: E731
+        adapter=adapter, account_key="7", action=action, now=now
+    )
+    assert [take("x", "delete") for _ in range(3)][:2] == [0.0, 0.0]
+    assert take("x", "delete") > 0
+    assert [take("x", "post") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert take("x", "post") > 0
+    assert [take("x", "read") for _ in range(4)] == [0.0] * 4
+    # The sandbox has one window for everything.
+    assert [take("sandbox", "read"), take("sandbox", "delete")] == [0.0, 0.0]
+    assert take("sandbox", "post") > 0
