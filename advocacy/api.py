@@ -23,6 +23,7 @@ from advocacy.models import Share, ShareAttempt
 from advocacy.services import sharing
 from content.models import Network
 from organizations.api import HasOrganization, api_caller, url_pk
+from organizations.api_contract import HourMinuteField, ListActionPaginationSchema
 from organizations.errors import PermissionDeniedError
 from organizations.models import User
 
@@ -86,7 +87,10 @@ class ShareInput(serializers.Serializer):
     # service, whether it exists elsewhere or not.
     content = serializers.IntegerField(min_value=1)
     networks = serializers.ListField(
-        child=serializers.ChoiceField(choices=Network.choices), allow_empty=False, max_length=3
+        child=serializers.ChoiceField(choices=Network.choices),
+        allow_empty=False,
+        min_length=1,
+        max_length=3,
     )
     captions = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=5000),
@@ -134,6 +138,8 @@ class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     queryset = Share.objects.none()
     serializer_class = ShareSerializer
     permission_classes = [HasOrganization]
+    # POST answers the created shares as a plain array, not a page.
+    schema = ListActionPaginationSchema()
     filter_backends: list = []
 
     def get_queryset(self):
@@ -216,7 +222,7 @@ class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 class SlotSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="Monday is 0.")
-    time = serializers.TimeField(format="%H:%M")
+    time = HourMinuteField()
 
 
 class QueueSerializer(serializers.Serializer):
@@ -296,7 +302,7 @@ class PauseView(APIView):
         )
         return self._answer(_caller(request))
 
-    @extend_schema(request=None, responses=PauseSerializer)
+    @extend_schema(request=None, responses={200: PauseSerializer})
     def delete(self, request: Request) -> Response:
         sharing.sharing_resume(actor=_caller(request), request=request._request)
         return self._answer(_caller(request))

@@ -126,7 +126,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -476,9 +476,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: a refused token is then a 401 with WWW-Authenticate, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "organizations.api_auth.UserLanguageTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -487,6 +488,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "organizations.api_errors.problem_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": "10/min"},
+}
+# API tokens are django-rest-knox's: only a SHA-512 digest is stored, each token expires,
+# and a person's tokens are deleted when their password changes, on deactivation and on
+# lockout (organizations.auth).
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30, minimum=1)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Portevoix API",
@@ -498,6 +508,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers (problem JSON) of every operation, blankable URLs and HH:MM times:
+    # organizations/api_contract.py. tests/config/test_api_conformance.py holds the API to it.
+    "PREPROCESSING_HOOKS": ["organizations.api_contract.register_extensions"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "organizations.api_contract.add_problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "NetworkEnum": "content.models.Network.choices",
         "ShareStatusEnum": "advocacy.models.ShareStatus.choices",

@@ -16,6 +16,7 @@ from organizations.health import healthz
 from organizations.media import media_serve
 
 router = DefaultRouter()
+router.register("auth/tokens", org_api.ApiTokenViewSet, basename="api-token")
 router.register("teams", org_api.TeamViewSet, basename="team")
 router.register("users", org_api.MemberViewSet, basename="user")
 router.register("invitations", org_api.InvitationViewSet, basename="invitation")
@@ -29,6 +30,7 @@ router.register("shares", advocacy_api.ShareViewSet, basename="share")
 
 api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="api_token"),
+    path("auth/logout-all/", org_api.LogoutAllView.as_view(), name="api_logout_all"),
     path("me/", org_api.MeView.as_view(), name="api_me"),
     path(
         "compliance/check/", content_api.ComplianceCheckView.as_view(), name="api_compliance_check"

@@ -116,7 +116,7 @@ class _ContentOutputMixin(serializers.Serializer):
             "error": content.preview_error,
         }
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True, help_text="Null without an image."))
     def get_image_url(self, content: Content) -> str | None:
         if not content.image:
             return None
@@ -626,7 +626,7 @@ class SuggestionSerializer(serializers.ModelSerializer):
     def get_author(self, suggestion: Suggestion) -> str:
         return suggestion.author.email
 
-    @extend_schema_field(OpenApiTypes.EMAIL)
+    @extend_schema_field(serializers.EmailField(allow_null=True, help_text="Null until decided."))
     def get_decided_by(self, suggestion: Suggestion) -> str | None:
         return suggestion.decided_by.email if suggestion.decided_by else None
 

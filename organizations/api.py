@@ -10,8 +10,8 @@ from django.contrib.auth import authenticate
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
+from knox.models import AuthToken
 from rest_framework import mixins, permissions, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -20,7 +20,6 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from organizations import selectors, services
-from organizations.audit import audit_record
 from organizations.errors import DomainError
 from organizations.models import AuditLogEntry, Invitation, Role, Team, User
 
@@ -104,7 +103,10 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class TokenView(APIView):
-    """Exchange an email and password for an API token."""
+    """Exchange an email and password for a new API token, valid until `expiry`.
+
+    Only a digest of the token is stored: it is shown once, in this answer. Each call
+    issues another token; list them at auth/tokens/."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -117,7 +119,14 @@ class TokenView(APIView):
 
     @extend_schema(
         request=Input,
-        responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+        responses=inline_serializer(
+            "TokenOutput",
+            {
+                "token": serializers.CharField(),
+                "expiry": serializers.DateTimeField(),
+                "prefix": serializers.CharField(),
+            },
+        ),
     )
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
@@ -131,14 +140,61 @@ class TokenView(APIView):
         )
         if user is None or not user.is_active:
             raise DomainError(str(_("Email or password is incorrect.")), field="password")
-        token, _created = Token.objects.get_or_create(user=user)
-        audit_record(
-            action="auth.token_issued",
-            organization=user.organization,
-            actor=user,
+        instance, token = services.api_token_issue(user=user, request=request._request)
+        return Response(
+            {
+                "token": token,
+                "expiry": serializers.DateTimeField().to_representation(instance.expiry),
+                "prefix": instance.token_key,
+            }
+        )
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    prefix = serializers.CharField(source="token_key", read_only=True)
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuthToken
+        fields = ["prefix", "created", "expiry", "current"]
+
+    def get_current(self, token: AuthToken) -> bool:
+        request = self.context.get("request")
+        return bool(request is not None and getattr(request.auth, "pk", None) == token.pk)
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The caller's own API tokens: when each was issued, when it expires, its first
+    characters (never the token). DELETE auth/tokens/<prefix>/ revokes one."""
+
+    lookup_field = "token_key"
+    lookup_url_kwarg = "prefix"
+    # A prefix is hexadecimal: anything else is a 404 at routing, never a 500 in a view.
+    lookup_value_regex = "[0-9a-f]+"
+    queryset = AuthToken.objects.none()  # the schema's model; get_queryset() scopes
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self):
+        return selectors.api_tokens_of_user(api_caller(self.request))
+
+    def perform_destroy(self, instance: AuthToken) -> None:
+        services.api_token_revoke(
+            actor=api_caller(self.request), token=instance, request=self.request._request
+        )
+
+
+class LogoutAllView(APIView):
+    """Revoke every API token of the caller (the one in use included)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        services.api_tokens_revoke_all(
+            user=api_caller(request),
+            actor=api_caller(request),
+            reason="signed_out_everywhere",
             request=request._request,
         )
-        return Response({"token": token.key})
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
-from rest_framework.authentication import TokenAuthentication
+from knox.auth import TokenAuthentication
 from rest_framework.request import Request
 
 
 class UserLanguageTokenAuthentication(TokenAuthentication):
-    """Token clients are authenticated after the middleware that applies the user's
+    """django-rest-knox tokens (stored as a digest, with an expiry), sent as
+    `Authorization: Token <token>`.
+
+    Token clients are authenticated after the middleware that applies the user's
     language; answer them in it too, unless they ask for one with Accept-Language."""
 
     def authenticate(self, request: Request) -> Any:

@@ -7,7 +7,7 @@ class OrganizationsConfig(AppConfig):
     verbose_name = _("Organisations and people")
 
     def ready(self) -> None:
-        from organizations import auth  # noqa: F401  (login audit receivers)
+        from organizations import api_schema, auth  # noqa: F401  (schema extension, receivers)
         from organizations.navigation import nav_register
 
         nav_register(

@@ -1,17 +1,21 @@
-"""Authentication glue: allauth adapter, django-axes identifiers, login audit."""
+"""Authentication glue: allauth adapter, django-axes identifiers, login audit, and the
+events that revoke a person's API tokens."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from axes.signals import user_locked_out
 from django.contrib.auth import user_logged_in, user_login_failed
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from organizations.audit import audit_record
 from organizations.models import User
+from organizations.services import api_tokens_revoke_all
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -70,3 +74,38 @@ def _audit_login_failed(
         actor_email=identifier[:254],
         details={"known_account": user is not None},
     )
+
+
+@receiver(post_save, sender=User)
+def _revoke_api_tokens_on_credential_change(
+    sender: type[User],
+    instance: User,
+    created: bool,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    """A new password or a deactivation ends every API token of the person.
+
+    Hooked on the save rather than on allauth's password_changed/password_reset signals
+    so that every path is covered (allauth's change and reset, the admin, the
+    changepassword command, any set_password() in a service). `_password` is what Django
+    itself reads to tell a set_password() from other saves; it is None on the hash
+    upgrade at sign-in, which must not sign scripts out."""
+    if created:
+        return  # a new account has no token yet
+    if getattr(instance, "_password", None) is not None:
+        api_tokens_revoke_all(user=instance, reason="password_changed")
+    elif not instance.is_active and (update_fields is None or "is_active" in update_fields):
+        api_tokens_revoke_all(user=instance, reason="deactivated")
+
+
+@receiver(user_locked_out)
+def _revoke_api_tokens_on_lockout(
+    sender: object, request: HttpRequest | None = None, username: str = "", **kwargs: Any
+) -> None:
+    """Someone is guessing this person's password: tokens issued before may be theirs."""
+    if not username:
+        return
+    user = User.objects.filter(email__iexact=username).select_related("organization").first()
+    if user is not None:
+        api_tokens_revoke_all(user=user, reason="locked_out", request=request)

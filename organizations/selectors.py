@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from knox.models import AuthToken
 
 from organizations.models import AuditLogEntry, Invitation, Role, Team, User
 
@@ -161,3 +162,10 @@ def audit_entries(
     if until:
         entries = entries.filter(created_at__lte=datetime.combine(until, time.max, tzinfo=tz))
     return entries
+
+
+def api_tokens_of_user(user: User) -> QuerySet[AuthToken]:
+    """The person's own API tokens that still work, newest first (never anyone else's)."""
+    return (
+        AuthToken.objects.filter(user=user).exclude(expiry__lte=timezone.now()).order_by("-created")
+    )

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from knox.models import AuthToken
 
 from organizations import signals
 from organizations.audit import audit_record
@@ -706,3 +707,56 @@ def organization_update(
             request=request,
         )
     return organization
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def api_token_issue(*, user: User, request: HttpRequest | None = None) -> tuple[AuthToken, str]:
+    """A new token for the person: knox stores only its digest, so the clear token is
+    returned once, here, and never again (an earlier token cannot be handed back)."""
+    with transaction.atomic():
+        # Scripts that sign in on every run would otherwise pile up dead rows.
+        AuthToken.objects.filter(user=user, expiry__lte=timezone.now()).delete()
+        instance, token = AuthToken.objects.create(user=user)
+        audit_record(
+            action="auth.token_issued",
+            organization=user.organization,
+            actor=user,
+            request=request,
+            details={"token": instance.token_key},
+        )
+    return instance, token
+
+
+def api_token_revoke(*, actor: User, token: AuthToken, request: HttpRequest | None = None) -> None:
+    if token.user_id != actor.pk:
+        raise PermissionDeniedError(_("This token is not yours."))
+    with transaction.atomic():
+        token.delete()
+        audit_record(
+            action="auth.token_revoked",
+            organization=actor.organization,
+            actor=actor,
+            request=request,
+            details={"token": token.token_key},
+        )
+
+
+def api_tokens_revoke_all(
+    *, user: User, reason: str, actor: User | None = None, request: HttpRequest | None = None
+) -> int:
+    """Delete every API token of the person; `reason` is kept in the audit log
+    (signed_out_everywhere, password_changed, deactivated, locked_out)."""
+    with transaction.atomic():
+        count, _deleted = AuthToken.objects.filter(user=user).delete()
+        if count:
+            audit_record(
+                action="auth.tokens_revoked",
+                organization=user.organization,
+                actor=actor,
+                target=user,
+                request=request,
+                details={"reason": reason, "count": count},
+            )
+    return count

@@ -6,6 +6,16 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("language/", views.set_language, name="set_language"),
     path("me/", views.profile, name="profile"),
+    path(
+        "me/api-tokens/revoke-all/",
+        views.profile_api_tokens_revoke_all,
+        name="profile_api_tokens_revoke_all",
+    ),
+    path(
+        "me/api-tokens/<str:prefix>/revoke/",
+        views.profile_api_token_revoke,
+        name="profile_api_token_revoke",
+    ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", views.admin_home, name="org_admin_home"),
     path("admin/teams/", views.admin_teams, name="org_admin_teams"),

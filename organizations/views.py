@@ -119,7 +119,32 @@ def profile(request: MemberRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("profile")
-    return render(request, "organizations/profile.html", {"form": form})
+    return render(
+        request,
+        "organizations/profile.html",
+        {"form": form, "api_tokens": selectors.api_tokens_of_user(user)},
+    )
+
+
+@login_required
+@require_POST
+def profile_api_token_revoke(request: MemberRequest, prefix: str) -> HttpResponse:
+    token = selectors.api_tokens_of_user(request.user).filter(token_key=prefix).first()
+    if token is None:
+        raise Http404
+    services.api_token_revoke(actor=request.user, token=token, request=request)
+    messages.success(request, _("The API token %(prefix)s… is revoked.") % {"prefix": prefix})
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def profile_api_tokens_revoke_all(request: MemberRequest) -> HttpResponse:
+    services.api_tokens_revoke_all(
+        user=request.user, actor=request.user, reason="signed_out_everywhere", request=request
+    )
+    messages.success(request, _("All your API tokens are revoked."))
+    return redirect("profile")
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:

@@ -56,6 +56,9 @@ class ChallengeSerializer(serializers.ModelSerializer):
     contents: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     topics: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     banner = serializers.ImageField(read_only=True)
+    network = serializers.ChoiceField(
+        choices=Network.choices, allow_blank=True, read_only=True, help_text="Empty: any network."
+    )
     my_progress = serializers.SerializerMethodField()
 
     class Meta:

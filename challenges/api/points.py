@@ -114,7 +114,8 @@ class MyPointsSerializer(serializers.Serializer):
 
 
 class PrivacyInput(serializers.Serializer):
-    hidden_from_rankings = serializers.BooleanField()
+    # A PATCH: what is left out stays as it is (an empty body changes nothing).
+    hidden_from_rankings = serializers.BooleanField(required=False)
 
 
 def _level(level: Any) -> dict[str, Any] | None:
@@ -159,9 +160,10 @@ class MyPointsView(APIView):
     def patch(self, request: Request) -> Response:
         data = PrivacyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        points_hide_from_rankings(
-            user=api_caller(request), hidden=data.validated_data["hidden_from_rankings"]
-        )
+        if "hidden_from_rankings" in data.validated_data:
+            points_hide_from_rankings(
+                user=api_caller(request), hidden=data.validated_data["hidden_from_rankings"]
+            )
         return self._answer(request)
 
 

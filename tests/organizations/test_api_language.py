@@ -4,7 +4,7 @@ unless they send Accept-Language."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from organizations.models import Role
@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 def test_token_clients_get_their_language(language, header, expected):
     user = UserFactory(organization=OrganizationFactory(), role=Role.EMPLOYEE, language=language)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    _instance, token = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     extra = {"HTTP_ACCEPT_LANGUAGE": header} if header else {}
     response = client.get("/api/v1/shares/999999/", **extra)
     assert response.status_code == 404
