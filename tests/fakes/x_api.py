@@ -11,7 +11,7 @@ With --demo the confidential client `demo-x-client` / `demo-x-secret` is registe
 keeps nothing across restarts. One URL serves as both the API base (`https://api.x.com`) and
 the OAuth base (`https://x.com`).
 
-Sources (the lead writes the real adapter against the same pages):
+Sources (the real adapter is written against the same pages):
     [oauth]    https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code
     [oauth2]   https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token
     [create]   https://docs.x.com/x-api/posts/create-post (openapi `createPosts`)
