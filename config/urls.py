@@ -15,7 +15,18 @@ from organizations import api as org_api
 from organizations.health import healthz
 from organizations.media import media_serve
 
-router = DefaultRouter()
+
+class NumericIdRouter(DefaultRouter):
+    """Object ids in API paths are numbers unless a viewset says otherwise: anything else
+    is a 404 at routing, never a 500 in a view that reads the id."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):  # type: ignore[no-untyped-def]
+        if getattr(viewset, "lookup_value_regex", None) is None:
+            viewset = type(viewset.__name__, (viewset,), {"lookup_value_regex": "[0-9]+"})
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+router = NumericIdRouter()
 router.register("auth/tokens", org_api.ApiTokenViewSet, basename="api-token")
 router.register("teams", org_api.TeamViewSet, basename="team")
 router.register("users", org_api.MemberViewSet, basename="user")

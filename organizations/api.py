@@ -257,8 +257,6 @@ class MemberFilter(django_filters.FilterSet):
 
 
 class TeamViewSet(viewsets.ModelViewSet):
-    # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
-    lookup_value_regex = "[0-9]+"
     queryset = Team.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = TeamSerializer
     permission_classes = [HasOrganization]
@@ -320,8 +318,6 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberViewSet(viewsets.ReadOnlyModelViewSet):
-    # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
-    lookup_value_regex = "[0-9]+"
     queryset = User.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = MemberSerializer
     permission_classes = [HasOrganization]
@@ -388,8 +384,6 @@ class InvitationViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
-    lookup_value_regex = "[0-9]+"
     queryset = Invitation.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = InvitationSerializer
     permission_classes = [IsOrgAdmin]
@@ -439,9 +433,6 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
     """The organisation's audit log, newest first; filter with action, actor, since, until."""
-
-    # Ids are numbers: anything else is a 404 at routing, never a 500 in a view.
-    lookup_value_regex = "[0-9]+"
 
     queryset = AuditLogEntry.objects.none()  # the schema's model; get_queryset() scopes
     serializer_class = AuditEntrySerializer

@@ -59,6 +59,8 @@ class NetworkPackage:
     consent_url: Callable[[], str] | None = None
     # Only for demos and tests: offered when no real package is set up for a network.
     fallback: bool = False
+    # Packages without app credentials (the sandbox) say whether the server has them.
+    is_available: Callable[[], bool] = lambda: True
 
     def configured(self, organization_id: int | None) -> bool:
         """Whether employees of the organisation may connect and post through it."""
@@ -68,9 +70,6 @@ class NetworkPackage:
             return self.is_available()
         credentials = app_credentials(organization_id=organization_id, name=self.name)
         return credentials is not None and credentials.api_posting
-
-    # Packages without app credentials (the sandbox) say whether the server has them.
-    is_available: Callable[[], bool] = lambda: True
 
 
 @cache

@@ -144,9 +144,6 @@ class NetworkAdapter(Protocol):
 
 BODY_KEPT = 300
 
-# status code → how long to wait by default before trying again
-_DEFAULT_WAIT = {429: 60.0}
-
 
 def call_record(response: requests.Response) -> CallRecord:
     return CallRecord(status_code=response.status_code, body=response.text[:BODY_KEPT])
@@ -181,7 +178,7 @@ def outcome_for(response: requests.Response, *, action: str) -> NetworkError | N
     if status in (408, 429):
         return RetryLater(
             "The network is throttling us.",
-            retry_after=retry_after(response, _DEFAULT_WAIT.get(status, 30.0)),
+            retry_after=retry_after(response, 60.0 if status == 429 else 30.0),
             call=call,
         )
     if status >= 500:
