@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from notifications.kinds import kind_get, kinds_all
 from notifications.models import EmailPreference, Notification
 from organizations.models import User
+from organizations.signals import seeding_demo
 
 
 def email_wanted(*, user: User, kind: str) -> bool:
@@ -33,7 +34,7 @@ def notification_create(
         body=body,
         url=url,
     )
-    if recipient.is_active and email_wanted(user=recipient, kind=kind):
+    if recipient.is_active and not seeding_demo() and email_wanted(user=recipient, kind=kind):
         from notifications.tasks import send_notification_email
 
         send_notification_email.delay_on_commit(notification.pk)

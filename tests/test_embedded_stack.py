@@ -141,7 +141,7 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
         )
 
         # A request enqueues the invitation email; the embedded worker sends it.
-        session.post(
+        invited = session.post(
             f"{base}/admin/invitations/",
             data={
                 "email": "newcomer@example.test",
@@ -151,7 +151,9 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
             },
             headers={"Referer": f"{base}/admin/invitations/"},
             timeout=10,
+            allow_redirects=False,
         )
+        assert invited.status_code == 302, invited.text[:2000]
         database = Path(stack_env["PORTEVOIX_VAR_DIR"]) / "portevoix.sqlite3"
 
         def invitation_sent() -> bool:
@@ -223,6 +225,9 @@ def test_embedded_stack_runs_tasks_and_stops_cleanly(stack_env, tmp_path):
             raise
         finally:
             log.close()
+            # Shown by pytest when the test fails: what the stack printed last.
+            lines = (tmp_path / "stack.log").read_text(errors="replace").splitlines()
+            print("\n".join(lines[-80:]))
     output = (tmp_path / "stack.log").read_text(errors="replace")
     assert re.search(r"newcomer@example\.test", output), "the console email backend printed it"
     leftover = [pid for pid in children if _alive(pid)]

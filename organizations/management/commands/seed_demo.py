@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from organizations.models import Organization, Role, Team, TeamKind, User
-from organizations.signals import demo_seeded
+from organizations.signals import demo_history, demo_seeded
 
 DEMO_PASSWORD = "portevoix-demo"  # noqa: S105  (documented demo credential)
 DEMO_DOMAIN = "demo.portevoix.test"
@@ -130,9 +130,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo refuses to run in production mode (PORTEVOIX_ENV=production)."
             )
-        with transaction.atomic():
-            organization = self._seed()
-        demo_seeded.send(sender=self.__class__, organization=organization)
+        with demo_history():
+            with transaction.atomic():
+                organization = self._seed()
+            demo_seeded.send(sender=self.__class__, organization=organization)
         count = organization.members.count()
         self.stdout.write(self.style.SUCCESS(f"Demo organisation ready: {count} people."))
 
