@@ -187,6 +187,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.shell",
                 "notifications.context_processors.bell",
+                "advocacy.context_processors.sharing_pause",
             ],
         },
     }
