@@ -114,3 +114,12 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class DesignSampleForm(forms.Form):
+    """The form shown on the design system's page (/design/), never saved."""
+
+    name = forms.CharField(label=_("Title"), help_text=_("Shown on the feed card."))
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    caption = forms.CharField(label=_("Caption"), widget=forms.Textarea(attrs={"rows": 3}))
+    pinned = forms.BooleanField(label=_("Pin to the top of the feed"), required=False)

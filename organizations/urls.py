@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("language/", views.set_language, name="set_language"),
     path("me/", views.profile, name="profile"),
+    path("design/", views.design, name="design_system"),
     path(
         "me/api-tokens/revoke-all/",
         views.profile_api_tokens_revoke_all,

@@ -22,6 +22,7 @@ from organizations.errors import DomainError
 from organizations.forms import (
     AcceptInvitationForm,
     AuditFilterForm,
+    DesignSampleForm,
     ImportForm,
     InvitationForm,
     MemberForm,
@@ -88,6 +89,19 @@ def set_language(request: HttpRequest) -> HttpResponse:
             settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
         )
     return response
+
+
+@login_required
+def design(request: MemberRequest) -> HttpResponse:
+    """Every component of the design system on one page (described in docs/design.md)."""
+    sample = DesignSampleForm(data={"name": "", "language": "fr", "caption": "Lorem ipsum"})
+    sample.is_valid()  # shows a field in error, as after a refused submit
+    paginator = Paginator(range(60), 20)
+    return render(
+        request,
+        "organizations/design.html",
+        {"sample_form": sample, "page": paginator.page(2), "querystring": ""},
+    )
 
 
 @login_required
@@ -410,12 +424,16 @@ def admin_audit(request: MemberRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     entries = selectors.audit_entries(request.user, **{k: v for k, v in filters.items() if v})
+    page = paginate(request, entries)
+    from organizations.audit_text import audit_rows  # here: other changes edit the imports
+
     return render(
         request,
         "organizations/admin/audit.html",
         {
             "form": form,
-            "page": paginate(request, entries),
+            "page": page,
+            "rows": audit_rows(page.object_list),
             "querystring": _querystring_without_page(request),
         },
     )

@@ -49,7 +49,21 @@ def test_employee_signs_in_and_sees_the_shell(page, language):
     assert brand.strip() == "#0f766e"
     screenshot(page, f"shell-employee-{language}")
 
-    # Phone width: the navigation stays reachable.
+    # Phone width: a bottom bar holds the daily places, the menu button lists every page,
+    # and nothing scrolls sideways.
     page.set_viewport_size({"width": 390, "height": 844})
-    assert nav.get_by_role("link", name=feed, exact=True).is_visible()
+    with translation.override(language):
+        challenges, me, menu = gettext("Challenges"), gettext("Me"), gettext("Menu")
+    bottom = page.locator("nav.bottomnav")
+    expect(bottom).to_be_visible()
+    expect(bottom.get_by_role("link", name=feed)).to_have_attribute("aria-current", "page")
+    assert nav.is_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     screenshot(page, f"shell-employee-{language}-phone")
+    page.get_by_label(menu, exact=True).click()
+    expect(page.locator(".nav-menu nav").get_by_role("link", name=challenges)).to_be_visible()
+    bottom.get_by_role("link", name=me).click()
+    page.wait_for_url("**/me/")
+    expect(page.locator("nav.bottomnav").get_by_role("link", name=me)).to_have_attribute(
+        "aria-current", "page"
+    )
