@@ -65,5 +65,13 @@ check-deploy: install
 		FIELD_ENCRYPTION_KEYS=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_') \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
+## make bench: Portevoix beside a bare Django floor over real HTTP (gunicorn, wrk), on generated
+## data; BENCH_SCALE=small|medium|full (or SCALE=...). Results in bench/results/<scale>.{json,md}.
+BENCH_SCALE ?= small
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null || { echo "make bench needs wrk (Debian: sudo apt-get install wrk)"; exit 1; }
+	BENCH_SCALE=$(if $(SCALE),$(SCALE),$(BENCH_SCALE)) $(PY) -m bench.run
+
 clean:
 	rm -rf var .pytest_cache test-artifacts

@@ -1,0 +1,1 @@
+"""Benchmarks and the data generator (outside the product: nothing here is imported by it)."""
