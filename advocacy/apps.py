@@ -34,6 +34,10 @@ class AdvocacyConfig(AppConfig):
         )
         nav_register(url_name="my_shares", label=_("My shares"), order=40)
 
+        from advocacy.audit_sentences import register as audit_sentences_register
+
+        audit_sentences_register()
+
         from advocacy.demo import seed_demo_shares
 
         demo_seeded.connect(seed_demo_shares, dispatch_uid="advocacy-demo")

@@ -322,3 +322,36 @@ class SharingPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization}: {'paused' if self.paused_at else 'running'}"
+
+
+class PostWhen(models.TextChoices):
+    NOW = "now", _("Now")
+    QUEUE = "queue", _("In my next posting slot")
+
+
+class SharingPreferenceManager(models.Manager["SharingPreference"]):
+    def when_for(self, user_id: int) -> str:
+        when = self.filter(user_id=user_id).values_list("post_when", flat=True).first()
+        return when or PostWhen.NOW
+
+    def remember(self, *, user_id: int, post_when: str) -> None:
+        """One upsert: two tabs posting at once leave one row, with the last choice."""
+        self.update_or_create(user_id=user_id, defaults={"post_when": post_when})
+
+
+class SharingPreference(models.Model):
+    """How the employee likes the share sheet to post through a connected account: now, or
+    in their next posting slot. Remembered from their last choice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sharing_preference"
+    )
+    post_when = models.CharField(
+        _("post"), max_length=10, choices=PostWhen.choices, default=PostWhen.NOW
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SharingPreferenceManager()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.post_when}"

@@ -89,9 +89,13 @@ def share_for_user(user: User, pk: int) -> Share:
 def problem_shares(user: User) -> QuerySet[Share]:
     if user.role != Role.ORG_ADMIN:
         return Share.objects.none()
-    return _with_relations(
-        Share.objects.filter(organization_id=user.organization_id, status__in=PROBLEM_STATUSES)
-    ).order_by("-updated_at")
+    return (
+        _with_relations(
+            Share.objects.filter(organization_id=user.organization_id, status__in=PROBLEM_STATUSES)
+        )
+        .prefetch_related("attempts")  # the problem in words comes from the attempts
+        .order_by("-updated_at")
+    )
 
 
 def pause_of(user: User) -> SharingPause | None:
@@ -145,6 +149,58 @@ def network_choices(user: User, content: Content) -> list[NetworkChoice]:
             )
         )
     return choices
+
+
+# --- the share sheet ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetCaptions:
+    suggested: str
+    # Every distinct caption written for the content, for one-click alternatives.
+    alternatives: list[str]
+
+
+def sheet_captions(user: User, choices: list[NetworkChoice]) -> SheetCaptions:
+    """The caption the sheet opens with: the rotated one of the first network the person
+    can post on for real, else of the first network with captions of its own."""
+    usable = [c for c in choices if c.can_post_for_me and c.captions]
+    own = [c for c in choices if c.captions]
+    pick = (usable or own or choices)[0] if choices else None
+    alternatives = list(dict.fromkeys(text for c in choices for text in c.captions))
+    return SheetCaptions(pick.suggested if pick else "", alternatives)
+
+
+def sheet_caption_for(user: User, content: Content, network: str, given: str) -> str:
+    """The caption to share on `network` from the sheet's one text box. A locked caption
+    suggested for another network is replaced by this network's own suggestion (empty: the
+    share service picks it); anything else goes to the service, which checks it."""
+    if not content.caption_locked:
+        return given
+    given = given.strip()
+    written = [c.text.strip() for c in content.captions.all()]
+    for_network = [c.text.strip() for c in content.captions.all() if c.network == network]
+    if given in (for_network or written):
+        return given
+    return "" if given in written else given
+
+
+def awaiting_share(user: User, content_id: int, network: str) -> Share | None:
+    """The person's share link of this content on this network that waits for "I posted
+    it" (at most one: a live share is unique per person, content and network)."""
+    return (
+        _with_relations(
+            Share.objects.filter(
+                user=user,
+                organization_id=user.organization_id,
+                content_id=content_id,
+                network=network,
+                status=ShareStatus.AWAITING_CONFIRMATION,
+            )
+        )
+        .order_by("-pk")
+        .first()
+    )
 
 
 def share_link_url(share: Share) -> str:

@@ -3,7 +3,7 @@ and the org admin's sharing page (pause, problems)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -11,13 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from advocacy import selectors
+from advocacy import outcome_text, selectors
 from advocacy.forms import PauseForm, ShareForm, SlotForm
-from advocacy.models import ShareMode, ShareStatus
+from advocacy.models import PostWhen, Share, ShareMode, ShareStatus, SharingPreference
 from advocacy.services import accounts as account_services
 from advocacy.services import sharing
 from content import compliance
@@ -113,17 +114,173 @@ def share_preview(request: MemberRequest, pk: int) -> HttpResponse:
     content = selectors.shareable_content(user, pk)
     rules = compliance_rules_for(content.organization)
     rows = []
-    for network in request.POST.getlist("networks"):
+    # The share sheet has one caption box for every network ("caption"); the full page one
+    # per network ("caption_<network>").
+    shared_caption = request.POST.get("caption", "")
+    for network in dict.fromkeys(request.POST.getlist("networks")):
         if network not in rules.max_lengths:
             continue
         preview = compliance.caption_preview(
-            text=request.POST.get(f"caption_{network}", ""),
+            text=request.POST.get(f"caption_{network}", shared_caption),
             network=network,
             rules=rules,
             link_url=content.link_url,
         )
         rows.append({"label": Network(network).label, "preview": preview})
+    if request.POST.get("compact") == "1":
+        return render(request, "advocacy/_share_sheet_check.html", {"rows": rows})
     return render(request, "content/_caption_preview.html", {"rows": rows})
+
+
+# --- the share sheet (one tap from the feed) ------------------------------------------------
+
+
+def _charter_url(request: MemberRequest) -> str:
+    # Back to the page the sheet was opened on (htmx says which), else the feed.
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = current.path if current.path.startswith("/") else reverse("feed")
+    if current.query:
+        back += "?" + current.query
+    return f"{reverse('guideline_page', args=['charter'])}?{urlencode({'next': back})}"
+
+
+def _sheet_context(
+    request: MemberRequest, content: object, *, caption: str | None = None, error: str = ""
+) -> dict[str, object]:
+    user = request.user
+    choices = selectors.network_choices(user, content)  # type: ignore[arg-type]
+    captions = selectors.sheet_captions(user, choices)
+    return {
+        "content": content,
+        "pause": selectors.pause_of(user),
+        "charter_pending": charter_pending(user),
+        "charter_url": _charter_url(request),
+        "api_choices": [c for c in choices if c.can_post_for_me],
+        "link_choices": [c for c in choices if not c.can_post_for_me],
+        "networks": [c.network for c in choices],
+        "caption": captions.suggested if caption is None else caption,
+        "alternatives": captions.alternatives,
+        "post_when": SharingPreference.objects.when_for(user.pk),
+        "when_choices": PostWhen.choices,
+        "disclosure": compliance_rules_for(content.organization).disclosure,  # type: ignore[attr-defined]
+        "error": error,
+    }
+
+
+@login_required
+def share_sheet(request: MemberRequest, pk: int) -> HttpResponse:
+    """GET: the sheet over the feed (htmx; a plain visit gets the full share page).
+    POST: "Post on <network>" through the person's connected account, now or in their
+    next posting slot (their choice, remembered)."""
+    user = request.user
+    content = selectors.shareable_content(user, pk)
+    if request.method != "POST":
+        if not request.htmx:
+            return redirect("share_content", pk=content.pk)
+        return render(request, "advocacy/_share_sheet.html", _sheet_context(request, content))
+    network = request.POST.get("network", "")
+    when = request.POST.get("when", PostWhen.NOW)
+    caption = request.POST.get("caption", "")
+    error = ""
+    if when not in PostWhen.values:
+        error = _("Choose now or your next posting slot.")
+    elif not any(
+        c.network == network and c.can_post_for_me for c in selectors.network_choices(user, content)
+    ):
+        error = _("Connect this network first, or use its share link.")
+    elif selectors.pause_of(user) is not None:
+        error = _("Sharing is paused by your organisation for now.")
+    if not error:
+        try:
+            [share] = sharing.share_create(
+                user=user,
+                data=sharing.ShareRequest(
+                    content_id=content.pk,
+                    networks=[network],
+                    captions={
+                        network: selectors.sheet_caption_for(user, content, network, caption)
+                    },
+                    when=when,
+                    modes={network: ShareMode.API},
+                ),
+                request=request,
+            )
+        except DomainError as problem:
+            error = problem.message
+        else:
+            SharingPreference.objects.remember(user_id=user.pk, post_when=when)
+            return render(
+                request,
+                "advocacy/_share_sheet_done.html",
+                {"share": share, "outcome": "queued" if when == PostWhen.QUEUE else "posted"},
+            )
+    return render(
+        request,
+        "advocacy/_share_sheet.html",
+        _sheet_context(request, content, caption=caption, error=error),
+    )
+
+
+@login_required
+@require_POST
+def share_sheet_link(request: MemberRequest, pk: int) -> HttpResponse:
+    """A share link from the sheet: posted in a new tab (form target), it creates the
+    share exactly as the share page does (tracked link, awaiting confirmation) and sends
+    the tab on to the network's share page. A share link already waiting is reopened."""
+    user = request.user
+    content = selectors.shareable_content(user, pk)
+    network = request.POST.get("network", "")
+    error = ""
+    share: Share | None = None
+    if network not in Network.values:
+        error = _("Choose a network.")
+    elif selectors.pause_of(user) is not None:
+        error = _("Sharing is paused by your organisation for now.")
+    else:
+        share = selectors.awaiting_share(user, content.pk, network)
+        if share is None:
+            caption = request.POST.get("caption", "")
+            try:
+                [share] = sharing.share_create(
+                    user=user,
+                    data=sharing.ShareRequest(
+                        content_id=content.pk,
+                        networks=[network],
+                        captions={
+                            network: selectors.sheet_caption_for(user, content, network, caption)
+                        },
+                        modes={network: ShareMode.LINK},
+                    ),
+                    request=request,
+                )
+            except DomainError as problem:
+                error = problem.message
+    return render(
+        request,
+        "advocacy/_share_sheet_open.html",
+        {
+            "content": content,
+            "share": share,
+            "url": selectors.share_link_url(share) if share and not error else "",
+            "error": error,
+        },
+        status=200 if not error else 409,
+    )
+
+
+@login_required
+def share_sheet_pending(request: MemberRequest, pk: int) -> HttpResponse:
+    """ "Did you post it?" for the share link just opened; nothing (204) until it exists."""
+    user = request.user
+    content = selectors.shareable_content(user, pk)
+    share = selectors.awaiting_share(user, content.pk, request.GET.get("network", ""))
+    if share is None:
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "advocacy/_share_sheet_confirm.html",
+        {"share": share, "content": content, "link": selectors.share_link_url(share)},
+    )
 
 
 # --- My shares ----------------------------------------------------------------------------
@@ -169,12 +326,21 @@ def my_shares(request: MemberRequest) -> HttpResponse:
 @login_required
 def share_detail(request: MemberRequest, pk: int) -> HttpResponse:
     share = selectors.share_for_user(request.user, pk)
+    # The last 50 attempts, oldest first: the summary reads the latest one.
+    attempts = list(share.attempts.order_by("-started_at", "-pk")[:50])[::-1]
+    network = share.get_network_display()
     return render(
         request,
         "advocacy/share_detail.html",
         {
             "share": share,
-            "attempts": share.attempts.all()[:50],
+            "summary": outcome_text.share_summary(share, attempts, viewer=request.user),
+            "attempts": [
+                (attempt, outcome_text.attempt_sentence(attempt, network=network))
+                for attempt in attempts
+            ],
+            # The raw exchanges with the network are for the people who fix things.
+            "show_technical": request.user.is_org_admin,
             "link": selectors.share_link_url(share),
         },
     )
@@ -196,6 +362,21 @@ def share_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
         raise Http404
     share = selectors.share_for_user(request.user, pk)
     action, done = _ACTIONS[verb]
+    if request.POST.get("sheet") == "1":
+        # From the share sheet (htmx): the answer replaces the sheet's content.
+        try:
+            share = action(user=request.user, share=share)
+        except DomainError as error:
+            return render(
+                request,
+                "advocacy/_share_sheet_done.html",
+                {"share": share, "outcome": "error", "message": error.message},
+            )
+        return render(
+            request,
+            "advocacy/_share_sheet_done.html",
+            {"share": share, "outcome": verb, "message": str(done)},
+        )
     try:
         action(user=request.user, share=share)
     except DomainError as error:

@@ -73,6 +73,11 @@ def _configure() -> None:
                 "task": "organizations.tasks.worker_heartbeat",
                 "schedule": timedelta(seconds=settings.HEARTBEAT_INTERVAL_SECONDS),
             },
+            "announce-due-content": {
+                # Scheduled content announced to its audience once it goes live.
+                "task": "content.announce.announce_due_content",
+                "schedule": timedelta(seconds=60),
+            },
             "sweep-shares": {
                 "task": "advocacy.tasks.sweep_shares",
                 "schedule": timedelta(seconds=settings.SHARE_SWEEP_INTERVAL_SECONDS),

@@ -417,6 +417,55 @@ NETWORK_APP_DEFAULTS = {
     },
 }
 
+# --- Installable app and web push -----------------------------------------------------------
+# VAPID keys (RFC 8292) that sign push messages; web push stays off (no push UI, nothing
+# sent) until all three are set. docs/operations.md says how to make a pair.
+# The public key is the uncompressed P-256 point, the private key the raw 32-byte scalar (or
+# its DER form), both base64url; WEBPUSH_VAPID_PRIVATE_KEY_FILE reads it from a file.
+WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY").strip()
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY").strip()
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT").strip()
+_webpush_values = (WEBPUSH_VAPID_PUBLIC_KEY, WEBPUSH_VAPID_PRIVATE_KEY, WEBPUSH_VAPID_SUBJECT)
+if any(_webpush_values) and not all(_webpush_values):
+    raise ImproperlyConfigured(
+        "Web push needs WEBPUSH_VAPID_PUBLIC_KEY, WEBPUSH_VAPID_PRIVATE_KEY and "
+        "WEBPUSH_VAPID_SUBJECT together (or none of them to leave it off)"
+    )
+if WEBPUSH_VAPID_SUBJECT and not WEBPUSH_VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(
+        f"WEBPUSH_VAPID_SUBJECT={WEBPUSH_VAPID_SUBJECT!r} must be a mailto: address (or https URL)"
+    )
+if WEBPUSH_VAPID_PUBLIC_KEY:
+    try:
+        _public_point = base64.urlsafe_b64decode(
+            WEBPUSH_VAPID_PUBLIC_KEY + "=" * (-len(WEBPUSH_VAPID_PUBLIC_KEY) % 4)
+        )
+    except ValueError:
+        _public_point = b""
+    if len(_public_point) != 65 or _public_point[0] != 4:
+        raise ImproperlyConfigured(
+            "WEBPUSH_VAPID_PUBLIC_KEY is not an uncompressed P-256 public key in base64url "
+            "(87 characters starting with B)"
+        )
+# Push services a subscription may point at (host suffixes). The server POSTs to the endpoint
+# a browser hands over, so any other host would let a member aim it at internal addresses.
+WEBPUSH_ENDPOINT_HOSTS = env_list(
+    "WEBPUSH_ENDPOINT_HOSTS",
+    [
+        "fcm.googleapis.com",
+        "android.googleapis.com",
+        "push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
+    ],
+)
+# Plain http to a loopback push service (the local fake) in development and tests only: real
+# push services are https, and browsers refuse to subscribe on anything else.
+WEBPUSH_ALLOW_LOOPBACK = DEBUG or ENVIRONMENT == "test"
+# How long a push service keeps a message for a device that is offline (the TTL header).
+WEBPUSH_TTL_SECONDS = env_int("WEBPUSH_TTL_SECONDS", 24 * 3600, minimum=0)
+WEBPUSH_TIMEOUT_SECONDS = env_int("WEBPUSH_TIMEOUT_SECONDS", 10, minimum=1)
+
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -424,6 +473,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
+# One date style per language ("5 December 2026 at 14:32" / "5 décembre 2026 à 14:32").
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -556,6 +607,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", "https:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        # The service worker (/sw.js) and the manifest come from this origin only.
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],

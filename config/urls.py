@@ -10,6 +10,7 @@ from advocacy import api as advocacy_api
 from analytics import api_urls as analytics_api_urls
 from challenges import api_urls as challenges_api_urls
 from content import api as content_api
+from notifications import pwa
 from notifications.api import NotificationViewSet
 from organizations import api as org_api
 from organizations.health import healthz
@@ -55,6 +56,10 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The installable app: the service worker is served from the root to control every page.
+    path("manifest.webmanifest", pwa.manifest, name="web_manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

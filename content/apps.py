@@ -14,6 +14,9 @@ class ContentConfig(AppConfig):
         kind_register("content.review_requested", _("Content waits for my review"))
         kind_register("content.decision", _("A reviewer decides on my content"))
         kind_register("content.suggestion_decided", _("My suggestion is accepted or declined"))
+        from content.announce import kind_register_published
+
+        kind_register_published()
 
         nav_register(url_name="feed", label=_("Feed"), order=10)
         nav_register(url_name="suggestions", label=_("Suggest"), order=45)
@@ -63,6 +66,10 @@ class ContentConfig(AppConfig):
             public_when_signed=lambda rendition: rendition.content.lifecycle == Lifecycle.PUBLISHED,
             select_related=("content",),
         )
+
+        from content.audit_sentences import register as audit_sentences_register
+
+        audit_sentences_register()
 
         from content.demo import seed_demo_content
 

@@ -1,18 +1,54 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from content.models import ContentKind, Network, RuleKind, Topic
-from content.services import ContentInput
+from content import compliance
+from content.models import ContentKind, Lifecycle, Network, RuleKind, Topic
+from content.services import ContentInput, compliance_rules_for
 from organizations.forms import OrgScopedForm
 from organizations.images import validate_image
 from organizations.models import Language, Team
 
 CAPTION_SEPARATOR = "---"
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a caption as shown after a refused save: `problem` is the rule it breaks
+    ("" for the text around)."""
+
+    text: str
+    problem: str = ""
+
+
+def highlight_segments(text: str, violations: list[compliance.Violation]) -> list[Segment]:
+    """The caption cut at its violations' positions, overlapping spans merged, so that the
+    offending words can be marked where they are."""
+    spans: list[tuple[int, int, list[str]]] = []
+    for violation in sorted(violations, key=lambda v: (v.start, v.end)):
+        start, end = max(0, violation.start), min(len(text), violation.end)
+        if end <= start:
+            continue
+        if spans and start < spans[-1][1]:
+            last_start, last_end, messages = spans[-1]
+            spans[-1] = (last_start, max(last_end, end), [*messages, violation.message])
+        else:
+            spans.append((start, end, [violation.message]))
+    segments: list[Segment] = []
+    position = 0
+    for start, end, messages in spans:
+        if start > position:
+            segments.append(Segment(text[position:start]))
+        segments.append(Segment(text[start:end], "; ".join(dict.fromkeys(messages))))
+        position = end
+    if position < len(text):
+        segments.append(Segment(text[position:]))
+    return segments
 
 
 def split_captions(raw: str) -> list[str]:
@@ -85,6 +121,30 @@ class ContentForm(OrgScopedForm):
         label=_("Employees cannot edit the caption"), required=False
     )
 
+    def clean(self) -> dict[str, Any]:
+        """Captions that break the organisation's rules are refused here, on their own
+        field, with the offending words kept for the page to mark."""
+        data = super().clean() or {}
+        rules = compliance_rules_for(self.organization)
+        link_url = data.get("link_url") or ""
+        for network in Network.values:
+            name = f"{network}_captions"
+            refused = []
+            for text in split_captions(data.get(name) or ""):
+                violations = compliance.caption_check(
+                    text=text, network=network, rules=rules, link_url=link_url
+                )
+                if violations:
+                    refused.append({"text": text, "segments": highlight_segments(text, violations)})
+                    for message in dict.fromkeys(v.message for v in violations):
+                        if message not in self.errors.get(name, []):
+                            self.add_error(name, message)
+            if refused:
+                field = self.fields[name]
+                field.after_template = "content/_caption_preview.html"  # type: ignore[attr-defined]
+                field.after_items = refused  # type: ignore[attr-defined]
+        return data
+
     def to_input(self) -> ContentInput:
         data = self.cleaned_data
         return ContentInput(
@@ -141,6 +201,52 @@ class DecisionForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LibraryFilterForm(forms.Form):
+    """The library's filter bar (GET). Each field stands alone: a value that is not among
+    the choices is named as an error and that filter alone is left out."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    status = forms.ChoiceField(label=_("State"), required=False)
+    topic = forms.ChoiceField(label=_("Topic"), required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    author = forms.TypedChoiceField(label=_("Author"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, topics: Any, authors: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs["placeholder"] = _("Title or text")
+        choices: dict[str, list[tuple[Any, Any]]] = {
+            "status": [("", _("All states")), *Lifecycle.choices],
+            "topic": [("", _("All topics")), *((t.slug, t.name) for t in topics)],
+            "language": [("", _("All languages")), *Language.choices],
+            "kind": [("", _("All kinds")), *ContentKind.choices],
+            "author": [("", _("All authors")), *((a.pk, str(a)) for a in authors)],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters, for selectors.library_list (call after is_valid())."""
+        data = getattr(self, "cleaned_data", {})
+        filters: dict[str, Any] = {
+            name: data.get(name) or "" for name in ("status", "topic", "language", "kind")
+        }
+        filters["q"] = (data.get("q") or "").strip()
+        filters["author"] = data.get("author")
+        return filters
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for value in self.filters().values() if value)
 
 
 class SuggestionForm(forms.Form):

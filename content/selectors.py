@@ -7,11 +7,14 @@ import difflib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
     Case,
+    Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -35,6 +38,7 @@ from content.models import (
     GuidelineKind,
     ImageRendition,
     Review,
+    ReviewDecision,
     Suggestion,
     SuggestionStatus,
     Topic,
@@ -65,6 +69,7 @@ def library_list(
     language: str = "",
     author: int | None = None,
     q: str = "",
+    kind: str = "",
 ) -> QuerySet[Content]:
     if user.role not in LIBRARY_ROLES:
         return Content.objects.none()
@@ -86,9 +91,20 @@ def library_list(
         contents = contents.filter(language=language)
     if author:
         contents = contents.filter(author_id=author)
+    if kind:
+        contents = contents.filter(kind=kind)
     if q:
         contents = contents.filter(Q(title__icontains=q) | Q(why_it_matters__icontains=q))
     return _with_relations(contents.distinct()).order_by("-updated_at", "-id")
+
+
+def library_authors(user: User) -> QuerySet[User]:
+    """The people who write content in the user's organisation, for the library filter."""
+    if user.role not in LIBRARY_ROLES:
+        return User.objects.none()
+    return User.objects.filter(
+        organization_id=user.organization_id, role__in=[Role.EDITOR, Role.ORG_ADMIN]
+    ).order_by("first_name", "last_name", "email")
 
 
 def _visible_contents(user: User) -> QuerySet[Content]:
@@ -123,27 +139,41 @@ def review_queue(user: User) -> QuerySet[Content]:
                 organization_id=user.organization_id, status=ContentStatus.IN_REVIEW
             )
         )
-        .annotate(reviewed_by_me=Exists(already))
+        .annotate(
+            reviewed_by_me=Exists(already),
+            approvals=Count(
+                "reviews",
+                filter=Q(reviews__version=F("version"), reviews__decision=ReviewDecision.APPROVE),
+            ),
+        )
         .order_by("publish_at", "id")
     )
 
 
-def calendar_month(user: User, *, month: date) -> dict[date, list[Content]]:
-    """Approved and in-review content by publication day, for the editors' calendar."""
-    start = datetime.combine(month.replace(day=1), time.min, tzinfo=timezone.get_current_timezone())
-    end = (start + timedelta(days=32)).replace(day=1)
+CALENDAR_STATUSES = (ContentStatus.APPROVED, ContentStatus.IN_REVIEW)
+
+
+def calendar_range(user: User, *, start: date, end: date) -> dict[date, list[Content]]:
+    """Approved and in-review content by publication day from `start` to `end` (both
+    included), days counted in the organisation's time zone, for the editors' calendar."""
+    organization = user.organization
+    if user.role not in LIBRARY_ROLES or organization is None:
+        return {}
+    zone = ZoneInfo(organization.time_zone)
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
     days: dict[date, list[Content]] = {}
     for content in (
         Content.objects.filter(
-            organization_id=user.organization_id,
-            publish_at__gte=start,
-            publish_at__lt=end,
-            status__in=[ContentStatus.APPROVED, ContentStatus.IN_REVIEW],
+            organization=organization,
+            publish_at__gte=since,
+            publish_at__lt=until,
+            status__in=CALENDAR_STATUSES,
         )
-        .only("id", "title", "status", "publish_at", "expires_at")
-        .order_by("publish_at")
+        .only("id", "title", "status", "publish_at", "expires_at", "language")
+        .order_by("publish_at", "id")
     ):
-        days.setdefault(timezone.localtime(content.publish_at).date(), []).append(content)
+        days.setdefault(content.publish_at.astimezone(zone).date(), []).append(content)
     return days
 
 

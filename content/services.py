@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from content import compliance
+from content.announce import content_announce_later
 from content.models import (
     Caption,
     CharterAcceptance,
@@ -560,6 +561,7 @@ def content_approve(
                 request=request,
                 details={"version": content.version},
             )
+            content_announce_later(content_id=content.pk)
             author_lang = content.author.language if content.author else "en"
             with translation.override(author_lang):
                 _notify_author(

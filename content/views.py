@@ -3,8 +3,11 @@ library, editor, review queue and calendar, suggestions, guidelines and complian
 
 from __future__ import annotations
 
-import calendar as pycalendar
-from datetime import date, timedelta
+import difflib
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import markdown
 import nh3
@@ -14,15 +17,19 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from content import compliance, selectors, services
+from content import calendar, compliance, selectors, services
+from content.extensions import feed_cards_prepare
 from content.forms import (
     ContentForm,
     DecisionForm,
     GuidelineForm,
+    LibraryFilterForm,
     PolicyForm,
     RuleForm,
     SuggestionForm,
@@ -32,7 +39,6 @@ from content.models import (
     ContentKind,
     ContentStatus,
     GuidelineKind,
-    Lifecycle,
     Network,
     SuggestionStatus,
 )
@@ -70,6 +76,10 @@ def feed(request: MemberRequest) -> HttpResponse:
     new_only = request.GET.get("new") == "1"
     contents = selectors.feed_list(user, topic=topic, q=q, new_only=new_only)
     page = _page(request, contents)
+    # One list, read once: the cards' actions and extras (points, challenges) are asked
+    # for the whole page at a time.
+    page.object_list = list(page.object_list)  # type: ignore[attr-defined]
+    feed_cards_prepare(user, page.object_list)  # type: ignore[attr-defined]
     previous_visit = selectors.feed_previous_visit(user)
     services.feed_visit_record(user=user)
     return render(
@@ -151,31 +161,17 @@ def _require_library(request: HttpRequest) -> None:
 def library(request: MemberRequest) -> HttpResponse:
     _require_library(request)
     user = request.user
-    filters = {
-        "status": request.GET.get("status", ""),
-        "topic": request.GET.get("topic", ""),
-        "language": request.GET.get("language", ""),
-        "q": request.GET.get("q", "").strip(),
-    }
-    author = request.GET.get("author", "")
-    contents = selectors.library_list(
-        user, author=int(author) if author.isdecimal() else None, **filters
-    )
-    from organizations.models import User
-
+    topics = list(selectors.topics_of(user))
+    form = LibraryFilterForm(request.GET, topics=topics, authors=selectors.library_authors(user))
+    form.is_valid()  # a bad value is shown next to its field; the other filters still apply
+    filters = form.filters()
     return render(
         request,
         "content/library.html",
         {
-            "page": _page(request, contents, 20),
-            "filters": filters,
-            "author": author,
-            "statuses": [(s.value, s.label) for s in Lifecycle],
-            "topics": selectors.topics_of(user),
-            "languages": Language.choices,
-            "authors": User.objects.filter(
-                organization_id=user.organization_id, role__in=["editor", "org_admin"]
-            ),
+            "form": form,
+            "page": _page(request, selectors.library_list(user, **filters), 20),
+            "filtered": any(filters.values()),
             "querystring": _querystring(request),
             "pending_suggestions": selectors.pending_suggestion_count(user),
         },
@@ -296,11 +292,101 @@ def content_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
 def content_version(request: MemberRequest, pk: int, number: int) -> HttpResponse:
     _require_library(request)
     content = selectors.content_for_user(request.user, pk)
+    snapshots = {
+        v.number: v.snapshot for v in content.versions.filter(number__in=[number - 1, number])
+    }
+    if number not in snapshots:
+        raise Http404
+    changed, unchanged = _version_rows(snapshots.get(number - 1, {}), snapshots[number])
     return render(
         request,
         "content/version.html",
-        {"content": content, "number": number, "changes": selectors.version_diff(content, number)},
+        {"content": content, "number": number, "changes": changed, "unchanged": unchanged},
     )
+
+
+# The snapshot's keys (content.services._snapshot) as people name them.
+_VERSION_FIELDS = {
+    "kind": gettext_lazy("Kind"),
+    "title": gettext_lazy("Title"),
+    "why_it_matters": gettext_lazy("Why it matters"),
+    "link_url": gettext_lazy("Link"),
+    "image": gettext_lazy("Image"),
+    "hashtags": gettext_lazy("Hashtags"),
+    "topics": gettext_lazy("Topics"),
+    "language": gettext_lazy("Language"),
+    "audience": gettext_lazy("Audience"),
+    "publish_at": gettext_lazy("Publish at"),
+    "expires_at": gettext_lazy("Expires at"),
+    "pinned": gettext_lazy("Pinned at the top of the feed"),
+    "evergreen": gettext_lazy("Evergreen (our positions)"),
+    "caption_locked": gettext_lazy("Employees cannot edit the caption"),
+}
+
+
+def _version_value(key: str, value: object) -> str:
+    """A snapshot value as a person reads it: words for yes/no and kinds, local dates."""
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if key in ("publish_at", "expires_at") and isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    if key == "kind" and value in ContentKind.values:
+        return str(ContentKind(value).label)
+    if key == "language" and value in Language.values:
+        return str(Language(value).label)
+    return "" if value is None else str(value)
+
+
+def _word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """(tag, text) pieces, tag "equal", "delete" or "insert", word by word; spaces are
+    pieces of their own, so the text reads as written and "unies" matches "unies "."""
+    old, new = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
+    pieces: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pieces.append(("equal", "".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            pieces.append(("delete", "".join(old[i1:i2])))
+        if j2 > j1:
+            pieces.append(("insert", "".join(new[j1:j2])))
+    return pieces
+
+
+def _version_rows(
+    before: dict[str, Any], after: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Changed rows with their word diff (each caption on its own row) and unchanged rows."""
+    changed: list[dict[str, Any]] = []
+    unchanged: list[dict[str, Any]] = []
+    for key, label in _VERSION_FIELDS.items():
+        old = _version_value(key, before.get(key, ""))
+        new = _version_value(key, after.get(key, ""))
+        row = {"label": label, "value": new}
+        if old == new:
+            unchanged.append(row)
+        else:
+            changed.append({**row, "diff": _word_diff(old, new)})
+    old_captions, new_captions = before.get("captions") or {}, after.get("captions") or {}
+    for network in Network:
+        olds, news = old_captions.get(network.value, []), new_captions.get(network.value, [])
+        for index in range(max(len(olds), len(news))):
+            old = olds[index] if index < len(olds) else ""
+            new = news[index] if index < len(news) else ""
+            label = _("%(network)s caption %(n)s") % {"network": network.label, "n": index + 1}
+            row = {"label": label, "value": new}
+            if old == new:
+                unchanged.append(row)
+            else:
+                changed.append({**row, "diff": _word_diff(old, new)})
+    return changed, unchanged
 
 
 @login_required
@@ -319,35 +405,73 @@ def review_queue(request: MemberRequest) -> HttpResponse:
 
 @login_required
 def content_calendar(request: MemberRequest) -> HttpResponse:
+    """The publication calendar: a month (`?month=YYYY-MM`) or a week (`?view=week&week=
+    YYYY-Www` or `&date=YYYY-MM-DD`), days and "today" in the organisation's time zone."""
     _require_library(request)
-    today = timezone.localdate()
-    try:
-        year, month = (
-            int(request.GET.get("year", today.year)),
-            int(request.GET.get("month", today.month)),
-        )
-        if not 2000 <= year <= today.year + 10:
-            raise ValueError(year)
-        first = date(year, month, 1)
-    except (ValueError, OverflowError):
-        # Out of range or not a number: this month, rather than an error page.
-        first = today.replace(day=1)
-    days = selectors.calendar_month(request.user, month=first)
-    weeks = [
-        [(day, days.get(day, [])) for day in week]
-        for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    ]
-    previous = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
-    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    user = request.user
+    if user.organization is None:
+        raise Http404
+    zone = ZoneInfo(user.organization.time_zone)
+    today = timezone.localdate(timezone=zone)
+    view = request.GET.get("view", "")
+    if view not in (calendar.MONTH_VIEW, calendar.WEEK_VIEW):
+        week_asked = "week" in request.GET or "date" in request.GET
+        view = calendar.WEEK_VIEW if week_asked else calendar.MONTH_VIEW
+    unreadable = False
+    if view == calendar.WEEK_VIEW:
+        raw = request.GET.get("week") or request.GET.get("date") or ""
+        monday = calendar.parse_week(raw, today) if raw else None
+        unreadable = bool(raw) and monday is None
+        monday = monday or today - timedelta(days=today.weekday())
+        days = [monday + timedelta(days=n) for n in range(7)]
+        anchor = monday
+        previous, following = monday - timedelta(days=7), monday + timedelta(days=7)
+        links = {
+            "previous": f"?view=week&week={calendar.week_key(previous)}",
+            "next": f"?view=week&week={calendar.week_key(following)}",
+            "today": "?view=week",
+            "month": f"?month={calendar.month_key(monday)}",
+            "week": f"?view=week&week={calendar.week_key(monday)}",
+        }
+    else:
+        raw = request.GET.get("month", "")
+        if raw and "year" in request.GET:  # the old address: ?year=2026&month=12
+            raw = f"{request.GET['year']}-{raw}"
+        first = calendar.parse_month(raw, today) if raw else None
+        unreadable = bool(raw) and first is None
+        first = first or today.replace(day=1)
+        weeks = calendar.month_weeks(first)
+        days = [day for week in weeks for day in week]
+        anchor = first
+        previous, following = calendar.previous_month(first), calendar.next_month(first)
+        # The week switch opens the week of today when it is in this month, else the first.
+        week_of = today if (today.year, today.month) == (first.year, first.month) else first
+        links = {
+            "previous": f"?month={calendar.month_key(previous)}",
+            "next": f"?month={calendar.month_key(following)}",
+            "today": "?",
+            "month": f"?month={calendar.month_key(first)}",
+            "week": f"?view=week&week={calendar.week_key(week_of)}",
+        }
+    items = selectors.calendar_range(user, start=days[0], end=days[-1])
+    cells = calendar.build_days(
+        days, items, today=today, month=anchor.month if view == calendar.MONTH_VIEW else None
+    )
     return render(
         request,
         "content/calendar.html",
         {
-            "weeks": weeks,
-            "month": first,
-            "previous": previous,
-            "following": following,
+            "view": view,
+            "anchor": anchor,
+            "days": cells,
+            "weeks": [cells[i : i + 7] for i in range(0, len(cells), 7)],
+            "weekdays": days[:7],
+            "agenda": [cell for cell in cells if cell.items and cell.in_period],
+            "week_end": days[-1],
+            "links": links,
             "today": today,
+            "unreadable": unreadable,
+            "post_count": sum(len(cell.items) for cell in cells if cell.in_period),
         },
     )
 

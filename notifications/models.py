@@ -54,3 +54,53 @@ class EmailPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.kind}={self.email}"
+
+
+class PushPreference(models.Model):
+    """Whether a kind of notification that can be pushed reaches the user's devices; absent
+    means on (pushes only go to devices where the user turned them on)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_preferences"
+    )
+    kind = models.CharField(max_length=64)
+    push = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="push_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.kind}={self.push}"
+
+
+class PushSubscription(models.Model):
+    """One browser (device) that accepted push notifications for a user (the Push API's
+    PushSubscription: the push service's endpoint and the keys that encrypt for it)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.CharField(_("endpoint"), max_length=1000)
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=40)
+    user_agent = models.CharField(_("device"), max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    failure_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "endpoint"], name="push_subscription_unique_endpoint"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.user_agent or self.endpoint[:40]}"

@@ -38,6 +38,10 @@ def notification_create(
         from notifications.tasks import send_notification_email
 
         send_notification_email.delay_on_commit(notification.pk)
+    if recipient.is_active and not seeding_demo():
+        from notifications.push import push_enqueue
+
+        push_enqueue(notification)
     return notification
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations import selectors, services
+from organizations.audit_text import audit_rows
 from organizations.errors import DomainError
 from organizations.forms import (
     AcceptInvitationForm,
@@ -425,8 +426,6 @@ def admin_audit(request: MemberRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     entries = selectors.audit_entries(request.user, **{k: v for k, v in filters.items() if v})
     page = paginate(request, entries)
-    from organizations.audit_text import audit_rows  # here: other changes edit the imports
-
     return render(
         request,
         "organizations/admin/audit.html",

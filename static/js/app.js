@@ -110,4 +110,32 @@
     target.value = button.getAttribute("data-fill-text") || "";
     target.dispatchEvent(new Event("input", { bubbles: true }));
   });
+
+  // (e) A table or code block that scrolls inside its own box can be scrolled with the
+  // keyboard: it takes the focus (WCAG 2.1.1) while, and only while, it overflows.
+  function markScrollableBoxes(root) {
+    var boxes = (root || document).querySelectorAll(".table-wrap, pre");
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (!box.hasAttribute("tabindex")) {
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("data-scroll-focus", "");
+        }
+      } else if (box.hasAttribute("data-scroll-focus")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(function () { markScrollableBoxes(document); }, 150);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) { markScrollableBoxes(event.target); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { markScrollableBoxes(document); });
+  } else {
+    markScrollableBoxes(document);
+  }
 })();

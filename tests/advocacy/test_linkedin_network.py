@@ -721,7 +721,7 @@ def test_expiry_reminders_go_once_each_and_reconnecting_sends_the_waiting_shares
     [warning] = Notification.objects.filter(
         recipient=personas.teammate, kind="advocacy.token_expiring"
     )
-    assert warning.title == "Your LinkedIn connection ends on March 16, 2026"
+    assert warning.title == "Your LinkedIn connection ends on 16 March 2026"
     assert warning.url == RECONNECT_URL
     assert [m.subject for m in mail.outbox] == [warning.title]
     assert mail.outbox[0].to == [personas.teammate.email]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from advocacy.models import SharingPause
 from organizations.models import Role
+from tests.advocacy.conftest import make_content
 from tests.conftest import client_for
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -41,3 +42,17 @@ def test_the_banner_without_a_reason_says_what_the_pause_means():
     employee = UserFactory(organization=organization, role=Role.EMPLOYEE, language="en")
     html = client_for(employee).get("/me/").content.decode()
     assert "Nothing is published until the communications team resumes sharing." in html
+
+
+def test_the_content_page_s_share_button_is_disabled_with_the_reason(personas):
+    content = make_content(personas.organization)
+    client = client_for(personas.teammate)
+    running = client.get(f"/content/{content.pk}/").content.decode()
+    assert f'href="/share/{content.pk}/"' in running
+    SharingPause.objects.create(
+        organization=personas.organization, paused_at=timezone.now(), reason="Hold every post"
+    )
+    paused = client.get(f"/content/{content.pk}/").content.decode()
+    assert f'href="/share/{content.pk}/"' not in paused
+    assert 'disabled aria-disabled="true" aria-describedby="actions-paused-' in paused
+    assert "Sharing is paused:" in paused and "Hold every post" in paused

@@ -15,6 +15,14 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.e2e
 
 
+def pytest_configure(config):
+    # Registered here rather than in pyproject.toml: it only concerns this directory.
+    config.addinivalue_line(
+        "markers",
+        "every_page: visits every page of every role (tests/e2e/test_every_page.py; slow)",
+    )
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

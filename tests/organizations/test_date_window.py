@@ -42,7 +42,7 @@ def test_the_message_reads_well_in_french_and_english():
     with translation.override("en"):
         english = date_error(datetime(9999, 1, 1, tzinfo=UTC), now=NOW)
     assert french == "Choisissez une date entre le 1 janvier 2000 et le 31 décembre 2031."
-    assert english == "Choose a date between Jan. 1, 2000 and Dec. 31, 2031."
+    assert english == "Choose a date between 1 January 2000 and 31 December 2031."
 
 
 @pytest.mark.django_db
