@@ -24,6 +24,13 @@ _PLAIN: dict[str, Any] = {
     "redemption.refused": gettext_lazy(
         "%(actor)s refused a reward request and refunded the points: %(target)s."
     ),
+    "display.created": gettext_lazy("%(actor)s created the address of the lobby screen."),
+    "display.rotated": gettext_lazy(
+        "%(actor)s gave the lobby screen a new address: the previous one stopped working."
+    ),
+    "display.origins_changed": gettext_lazy(
+        "%(actor)s changed the intranet sites allowed to show the lobby widget."
+    ),
 }
 
 

@@ -7,7 +7,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from content import compliance
-from content.models import ContentKind, Lifecycle, Network, RuleKind, Topic
+from content.feeds import FeedInput
+from content.models import (
+    ContentKind,
+    FeedMode,
+    FeedSubscription,
+    Lifecycle,
+    Network,
+    RuleKind,
+    Topic,
+)
 from content.services import ContentInput, compliance_rules_for
 from organizations.forms import OrgScopedForm
 from organizations.images import validate_image
@@ -292,3 +301,50 @@ class RuleForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=RuleKind.choices)
     value = forms.CharField(label=_("Term or domain"), max_length=200)
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+class FeedForm(OrgScopedForm):
+    """Add or edit an RSS or Atom subscription (content.feeds)."""
+
+    url = forms.URLField(
+        label=_("Feed address"),
+        max_length=1000,
+        assume_scheme="https",
+        help_text=_("The RSS or Atom address, e.g. https://blog.example.com/feed.xml"),
+    )
+    title = forms.CharField(
+        label=_("Name"), max_length=200, required=False, help_text=_("Empty: the feed's own title.")
+    )
+    mode = forms.ChoiceField(label=_("New items"), choices=FeedMode.choices)
+    topics = forms.ModelMultipleChoiceField(
+        label=_("Topics"),
+        queryset=Topic.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("Guess from each item")), *Language.choices],
+        required=False,
+        help_text=_("When nothing tells, the organisation's language."),
+    )
+
+    def to_input(self) -> FeedInput:
+        data = self.cleaned_data
+        return FeedInput(
+            url=data["url"],
+            title=data["title"],
+            mode=data["mode"],
+            topics=list(data["topics"]),
+            language=data["language"],
+        )
+
+    @staticmethod
+    def initial_for(subscription: FeedSubscription) -> dict[str, Any]:
+        return {
+            "url": subscription.url,
+            "title": subscription.title,
+            "mode": subscription.mode,
+            "topics": list(subscription.topics.all()),
+            "language": subscription.language,
+        }

@@ -70,7 +70,7 @@ import socket
 import ssl
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -636,6 +636,8 @@ class _Response:
     body: bytes = b""
     body_read: bool = False
     too_large: bool = False  # a whole body was wanted and it is over the limit
+    etag: str = ""  # validators for a later conditional request (document_fetch)
+    last_modified: str = ""
 
 
 def _request_target(url: str) -> str:
@@ -655,6 +657,7 @@ def _fetch_once(
     deadline: float,
     max_bytes: int,
     wanted: _Wanted = _PAGE,
+    conditional: Mapping[str, str] | None = None,
 ) -> _Response:
     connection = _PinnedConnection(scheme, host, port, ips, deadline)
     response: http.client.HTTPResponse | None = None
@@ -666,10 +669,15 @@ def _fetch_once(
                 "User-Agent": _setting("LINK_PREVIEW_USER_AGENT", DEFAULT_USER_AGENT),
                 "Accept": wanted.accept,
                 "Connection": "close",
+                **(conditional or {}),
             },
         )
         response = connection.getresponse()
-        result = _Response(status=response.status)
+        result = _Response(
+            status=response.status,
+            etag=(response.getheader("ETag") or "")[:300],
+            last_modified=(response.getheader("Last-Modified") or "")[:100],
+        )
         if response.status in _REDIRECT_STATUSES:
             result.location = response.getheader("Location")
             return result
@@ -808,6 +816,67 @@ def image_fetch(
     return FetchedImage(response.body, response.content_type, final_url)
 
 
+@dataclass(frozen=True)
+class FetchedDocument:
+    """A document fetched by :func:`document_fetch`. ``not_modified`` when the server
+    answered 304 to the conditional request (``body`` is then empty); ``too_large`` when the
+    body is over the limit (not kept); ``content_type`` None when the server sent none; the
+    validators (``etag``, ``last_modified``) to send next time, "" when the server gave
+    none."""
+
+    final_url: str
+    not_modified: bool
+    body: bytes
+    content_type: str | None
+    too_large: bool
+    etag: str
+    last_modified: str
+
+
+def document_fetch(
+    url: str,
+    *,
+    accept: str,
+    content_types: frozenset[str],
+    etag: str = "",
+    last_modified: str = "",
+    policy: AddressPolicy = AddressPolicy(),
+    resolver: Resolver = socket.getaddrinfo,
+    timeout: float = 10.0,
+    max_bytes: int = 2_000_000,
+    max_redirects: int = 5,
+) -> FetchedDocument:
+    """Download a whole document (a feed...) with the rules of :func:`preview_fetch`, as a
+    conditional request when ``etag`` or ``last_modified`` is given (If-None-Match,
+    If-Modified-Since). A body of another content type than ``content_types`` is not read
+    (``body`` empty, ``content_type`` says what it was); an untyped body is read. Raises
+    LinkRefused and LinkFetchFailed like :func:`preview_fetch`."""
+    conditional = {}
+    if etag:
+        conditional["If-None-Match"] = etag
+    if last_modified:
+        conditional["If-Modified-Since"] = last_modified
+    final_url, response = _follow(
+        url.strip() if isinstance(url, str) else url,
+        _Wanted(accept=accept, types=content_types, untyped=True, whole=True),
+        policy=policy,
+        resolver=resolver,
+        deadline=time.monotonic() + timeout,
+        max_bytes=max_bytes,
+        max_redirects=max_redirects,
+        conditional=conditional,
+    )
+    return FetchedDocument(
+        final_url=final_url,
+        not_modified=response.status == 304,
+        body=response.body,
+        content_type=response.content_type,
+        too_large=response.too_large,
+        etag=response.etag,
+        last_modified=response.last_modified,
+    )
+
+
 def _follow(
     url: str,
     wanted: _Wanted,
@@ -817,15 +886,21 @@ def _follow(
     deadline: float,
     max_bytes: int,
     max_redirects: int,
+    conditional: Mapping[str, str] | None = None,
 ) -> tuple[str, _Response]:
-    """The final URL and its 2xx response, each hop checked before it is connected to."""
+    """The final URL and its 2xx response (or 304 to a ``conditional`` request), each hop
+    checked before it is connected to."""
     current = url
     redirects = 0
     while True:
         scheme, port, host, ips = url_check(current, policy=policy, resolver=resolver)
         if time.monotonic() >= deadline:
             raise _failed("timeout")
-        response = _fetch_once(current, scheme, host, port, ips, deadline, max_bytes, wanted)
+        response = _fetch_once(
+            current, scheme, host, port, ips, deadline, max_bytes, wanted, conditional
+        )
+        if response.status == 304 and conditional:
+            return current, response
         if response.status in _REDIRECT_STATUSES:
             location = (response.location or "").strip()
             if not location:

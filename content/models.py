@@ -405,3 +405,85 @@ class FeedVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.last_visit_at:%Y-%m-%d}"
+
+
+class FeedMode(models.TextChoices):
+    DRAFT = "draft", _("Create drafts")
+    REVIEW = "review", _("Submit for review")
+
+
+class FeedSubscription(models.Model):
+    """An RSS or Atom feed whose new items become library content (drafts, or submitted
+    for review; never published without approval). Fetched on a schedule held here
+    (``next_fetch_at``); a feed that keeps failing is paused with its reason in words."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="feed_subscriptions"
+    )
+    url = models.URLField(_("feed address"), max_length=1000)
+    title = models.CharField(
+        _("name"), max_length=200, blank=True, help_text=_("Empty: the feed's own title.")
+    )
+    mode = models.CharField(
+        _("new items"), max_length=10, choices=FeedMode.choices, default=FeedMode.DRAFT
+    )
+    topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True, related_name="+")
+    language = models.CharField(
+        _("language"),
+        max_length=5,
+        choices=Language.choices,
+        blank=True,
+        help_text=_("Empty: guessed from each item, else the organisation's language."),
+    )
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    next_fetch_at = models.DateTimeField(default=timezone.now)
+    consecutive_failures = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("feed")
+        verbose_name_plural = _("feeds")
+        ordering = ["title", "url", "id"]
+        indexes = [models.Index(fields=["active", "next_fetch_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "url"], name="feed_unique_url")
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class FeedItem(models.Model):
+    """An item seen in a feed. Its canonical URL is unique per organisation, so the same
+    article in two feeds, or seen again, never makes a second draft. Kept when its feed is
+    deleted, so that subscribing again does not import everything twice."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(
+        FeedSubscription, on_delete=models.SET_NULL, null=True, related_name="items"
+    )
+    guid = models.CharField(max_length=500, blank=True)
+    canonical_url = models.CharField(max_length=1000)
+    content = models.ForeignKey(
+        Content, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "canonical_url"], name="feed_item_unique_url"
+            )
+        ]
+        indexes = [models.Index(fields=["subscription", "guid"])]
+
+    def __str__(self) -> str:
+        return self.canonical_url

@@ -2,5 +2,6 @@
 (campaigns.py) and the rewards catalogue (rewards.py)."""
 
 from challenges.models.campaigns import *  # noqa: F403
+from challenges.models.display import *  # noqa: F403
 from challenges.models.points import *  # noqa: F403
 from challenges.models.rewards import *  # noqa: F403
