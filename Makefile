@@ -66,12 +66,22 @@ check-deploy: install
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 ## make bench: Portevoix beside a bare Django floor over real HTTP (gunicorn, wrk), on generated
-## data; BENCH_SCALE=small|medium|full (or SCALE=...). Results in bench/results/<scale>.{json,md}.
+## data; BENCH_SCALE=small|medium|full (or SCALE=...); then challenge results, leaderboards and
+## rollups on the same data. Results in bench/results/.
 BENCH_SCALE ?= small
 .PHONY: bench
+BENCH_SCALE_CHOSEN = $(if $(SCALE),$(SCALE),$(BENCH_SCALE))
 bench: install
 	@command -v wrk >/dev/null || { echo "make bench needs wrk (Debian: sudo apt-get install wrk)"; exit 1; }
-	BENCH_SCALE=$(if $(SCALE),$(SCALE),$(BENCH_SCALE)) $(PY) -m bench.run
+	BENCH_SCALE=$(BENCH_SCALE_CHOSEN) $(PY) -m bench.run
+	$(PY) -m bench.challenge_results --scale $(BENCH_SCALE_CHOSEN)
+	$(PY) -m bench.leaderboards --scale $(BENCH_SCALE_CHOSEN)
+	$(PY) -m bench.rollups --scale $(BENCH_SCALE_CHOSEN)
+	$(PY) -m bench.dashboards --scale $(BENCH_SCALE_CHOSEN)
+	@# These exit with 1 when a target is missed; the runs after them still go.
+	-$(PY) -m bench.publishing --shares 10000 --latency-ms 100 --concurrency 8
+	-$(PY) -m bench.fanout --people 10000 --legacy-people 2000
+	-$(PY) -m bench.memory --scale $(BENCH_SCALE_CHOSEN)
 
 clean:
 	rm -rf var .pytest_cache test-artifacts

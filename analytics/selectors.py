@@ -165,6 +165,9 @@ class Scope:
     team: Team | None = None
     content_ids: frozenset[int] | None = None
     network: str = ""
+    # The organisation's teams as the access check read them (id, name, parent): the team
+    # filter reuses them instead of reading them again.
+    teams: tuple[Team, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def organization_id(self) -> int:
@@ -191,7 +194,11 @@ def dashboard_scope(user: User, *, team_id: int | None = None) -> Scope:
     organization = user.organization if user.is_authenticated else None
     if organization is None or not user.can_see_dashboards:
         raise Http404
-    teams = list(Team.objects.filter(organization_id=organization.pk).only("id", "parent_id"))
+    teams = list(
+        Team.objects.filter(organization_id=organization.pk)
+        .only("id", "name", "parent_id")
+        .order_by("name", "pk")
+    )
     whole = sees_whole_organization(user)
     if whole:
         visible = frozenset(team.pk for team in teams)
@@ -204,8 +211,9 @@ def dashboard_scope(user: User, *, team_id: int | None = None) -> Scope:
             team_ids=None if whole else visible,
             visible_team_ids=visible,
             whole_organization=whole,
+            teams=tuple(teams),
         )
-    team = Team.objects.filter(organization_id=organization.pk, pk=team_id).first()
+    team = next((team for team in teams if team.pk == team_id), None)
     if team is None:
         raise Http404
     if team.pk not in visible:
@@ -216,11 +224,14 @@ def dashboard_scope(user: User, *, team_id: int | None = None) -> Scope:
         visible_team_ids=visible,
         whole_organization=False,
         team=team,
+        teams=tuple(teams),
     )
 
 
 def team_choices(scope: Scope) -> list[tuple[Team, int]]:
     """The teams the filter offers, in tree order with their depth."""
+    if scope.teams:
+        return _tree_order([team for team in scope.teams if team.pk in scope.visible_team_ids])
     teams = list(
         Team.objects.filter(organization_id=scope.organization_id, pk__in=scope.visible_team_ids)
         .only("id", "name", "parent_id")
@@ -649,14 +660,18 @@ class TeamRow:
 
 def by_team(scope: Scope, period: Period) -> list[TeamRow]:
     """One row per team in sight, each counting its own members and those of the teams
-    below it (a department's row is the whole department). Three queries whatever the
-    number of teams: the teams, the memberships, and the sums per person."""
+    below it (a department's row is the whole department). Two queries whatever the
+    number of teams: the memberships and the sums per person (the teams come with the
+    scope)."""
     shown = scope.team_ids if scope.team_ids is not None else scope.visible_team_ids
-    teams = list(
-        Team.objects.filter(organization_id=scope.organization_id, pk__in=shown)
-        .only("id", "name", "parent_id")
-        .order_by("name")
-    )
+    if scope.teams:
+        teams = [team for team in scope.teams if team.pk in shown]
+    else:
+        teams = list(
+            Team.objects.filter(organization_id=scope.organization_id, pk__in=shown)
+            .only("id", "name", "parent_id")
+            .order_by("name")
+        )
     ordered = _tree_order(teams)
     links = list(
         User.teams.through.objects.filter(team_id__in=shown).values_list(
@@ -847,6 +862,35 @@ def segments(scope: Scope, period: Period) -> list[Segment]:
             groups["inactive"],
         ),
     ]
+
+
+# --- the dashboard page --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardNumbers:
+    """Every rollup-derived part of the dashboard page, computed together so that the page
+    can be cached as one answer (analytics.dashboard_cache)."""
+
+    summary: Summary
+    points: list[Point]
+    top_contents: list[ContentRow]
+    top_ambassadors: list[PersonRow]
+    teams: list[TeamRow]
+    networks: list[NetworkRow]
+    segments: list[Segment]
+
+
+def dashboard_numbers(scope: Scope, period: Period, *, interval: str) -> DashboardNumbers:
+    return DashboardNumbers(
+        summary=summary(scope, period),
+        points=timeseries(scope, period, interval=interval),
+        top_contents=top_contents(scope, period),
+        top_ambassadors=top_ambassadors(scope, period),
+        teams=by_team(scope, period),
+        networks=by_network(scope, period),
+        segments=segments(scope, period),
+    )
 
 
 # --- what works (comms and admins) ----------------------------------------------------------

@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from analytics import exports, selectors
+from analytics.dashboard_cache import dashboard_numbers_cached
 from analytics.forms import AnalyticsSettingsForm, DashboardFilterForm
+from analytics.replica import reads_from_replica
 from analytics.selectors import Period, Scope
 from analytics.services.settings import analytics_settings_get, analytics_settings_update
 from organizations.errors import DomainError
@@ -89,25 +91,27 @@ def _render(
 
 
 @login_required
+@reads_from_replica
 def dashboards(request: MemberRequest) -> HttpResponse:
     filters = _filters(request)
     scope, period = filters.scope, filters.period
-    points = selectors.timeseries(scope, period, interval=filters.interval)
+    numbers = dashboard_numbers_cached(scope, period, interval=filters.interval)
     context = _base_context(request, filters) | {
-        "summary": selectors.summary(scope, period),
-        "points": points,
-        "chart": chart_data(points, filters.interval),
-        "top_contents": selectors.top_contents(scope, period),
-        "top_ambassadors": selectors.top_ambassadors(scope, period),
-        "teams": selectors.by_team(scope, period),
-        "networks": selectors.by_network(scope, period),
-        "segments": selectors.segments(scope, period),
+        "summary": numbers.summary,
+        "points": numbers.points,
+        "chart": chart_data(numbers.points, filters.interval),
+        "top_contents": numbers.top_contents,
+        "top_ambassadors": numbers.top_ambassadors,
+        "teams": numbers.teams,
+        "networks": numbers.networks,
+        "segments": numbers.segments,
         "challenges": selectors.challenges_in_period(scope, period),
     }
     return _render(request, "analytics/dashboards.html", "analytics/_dashboard_body.html", context)
 
 
 @login_required
+@reads_from_replica
 def content_dashboard(request: MemberRequest, pk: int) -> HttpResponse:
     filters = _filters(request)
     content = selectors.content_for_dashboard(filters.scope, pk, user=request.user)
@@ -125,6 +129,7 @@ def content_dashboard(request: MemberRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def what_works(request: MemberRequest) -> HttpResponse:
     filters = _filters(request)
     if not selectors.can_see_what_works(request.user):
@@ -139,6 +144,7 @@ def what_works(request: MemberRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def challenge_dashboard(request: MemberRequest, pk: int) -> HttpResponse:
     user = request.user
     scope = selectors.dashboard_scope(user)
@@ -165,6 +171,7 @@ def challenge_dashboard(request: MemberRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def report(request: MemberRequest) -> HttpResponse:
     """Every table of the dashboard on one print-friendly page."""
     filters = _filters(request)
@@ -183,6 +190,7 @@ def report(request: MemberRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def export(request: MemberRequest, table: str) -> HttpResponse:
     filters = _filters(request)
     if table not in exports.TABLES:

@@ -17,8 +17,8 @@ from challenges.models import Challenge, ChallengeMetric, ChallengeStatus, Scori
 from challenges.services.points import DEFAULT_POINTS
 from content.extensions import CardExtra, card_extras_register
 from content.models import Content, Topic
+from content.selectors import user_team_ancestors_subquery
 from organizations.models import User
-from organizations.selectors import user_team_ancestor_ids
 
 SHARE_EVENTS = (ScoringEvent.SHARE_PUBLISHED, ScoringEvent.SHARE_LINK_CONFIRMED)
 # A share moves these metrics (its points, its clicks); accepted suggestions it does not.
@@ -53,7 +53,8 @@ def _points_text(paid: list[int]) -> str:
 def _running_challenges(user: User) -> list[Challenge]:
     now = timezone.now()
     targeted = Challenge.audience_teams.through.objects.filter(challenge_id=OuterRef("pk"))
-    reaches_me = targeted.filter(team_id__in=user_team_ancestor_ids(user))
+    # The user's teams and those above them, walked by the query itself.
+    reaches_me = targeted.filter(team_id__in=user_team_ancestors_subquery(user))
     return list(
         Challenge.objects.filter(
             organization_id=user.organization_id,

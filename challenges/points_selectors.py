@@ -8,7 +8,7 @@ computed as if they were listed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
@@ -25,9 +25,13 @@ from challenges.services.leaderboards import (
     PERIODS,
     DatabasePeopleBoard,
     RedisPeopleBoard,
+    RedisTeamBoard,
+    leaderboards_mark_down,
     member_scores,
     people_board,
     period_scores,
+    team_board,
+    team_tenths,
 )
 from challenges.services.levels import LevelProgress, level_progress, levels_for
 from challenges.services.points import streak_current, week_of
@@ -137,6 +141,75 @@ class PeopleRows(Sequence[Standing]):
         return iter(self[0 : len(self)])
 
 
+class TeamRows(Sequence[Standing]):
+    """The ranked teams of a board read from Redis a page at a time, each page's teams
+    named and counted; when Redis fails mid-request, the rest comes from the database
+    (`fallback` ranks every team there)."""
+
+    def __init__(
+        self,
+        board: RedisTeamBoard,
+        *,
+        caller_teams: set[int],
+        fallback: Callable[[], list[Standing]],
+    ) -> None:
+        self.board = board
+        self.source = "redis"
+        self._caller_teams = caller_teams
+        self._fallback = fallback
+        self._database: list[Standing] | None = None
+
+    def _from_database(self, error: Exception) -> list[Standing]:
+        leaderboards_mark_down(error)
+        if self._database is None:
+            self._database = self._fallback()
+            self.source = "database"
+        return self._database
+
+    def __len__(self) -> int:
+        if self._database is None:
+            try:
+                return self.board.count()
+            except Exception as error:
+                self._from_database(error)
+        return len(self._database or [])
+
+    @overload
+    def __getitem__(self, index: int) -> Standing: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Standing]: ...
+
+    def __getitem__(self, index: int | slice) -> Standing | list[Standing]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if stop <= start:
+                return []
+            if self._database is None:
+                try:
+                    rows, above = self.board.slice(start, stop)
+                    described = self.board.describe([team for team, _points in rows])
+                except Exception as error:
+                    return self._from_database(error)[start:stop:step]
+                standings = _ranked(
+                    [(team, tenths / 10) for team, tenths in rows],  # type: ignore[misc]
+                    start=start,
+                    above=above,
+                )
+                for standing in standings:
+                    standing.name, standing.members = described[standing.key]
+                    standing.is_me = standing.key in self._caller_teams
+                return standings[::step]
+            return self._database[start:stop:step]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError(index)
+        return self[position : position + 1][0]
+
+    def __iter__(self) -> Iterator[Standing]:
+        return iter(self[0 : len(self)])
+
+
 def _organization(user: User) -> Organization:
     if user.organization is None:
         raise Http404
@@ -189,6 +262,13 @@ def leaderboard_for(
     if board == BOARD_PEOPLE and team_id is None:
         people = people_board(**where, time_zone=organization.time_zone)
         return _people_board(user, period, None, PeopleRows(people, caller_id=user.pk))
+    if board == BOARD_TEAMS and team_id is None:
+        teams_board = team_board(**where, time_zone=organization.time_zone)
+        if teams_board is not None:
+            try:
+                return _redis_team_board(user, period, teams_board, where)
+            except Exception as error:  # any Redis failure: the database answers instead
+                leaderboards_mark_down(error)
     teams, members = _team_members(organization.pk)
     team = None
     if team_id is not None:
@@ -220,6 +300,34 @@ def _people_board(user: User, period: str, team: Team | None, rows: PeopleRows) 
     return Leaderboard(BOARD_PEOPLE, period, team, rows, me, neighbours, rows.source, hidden)
 
 
+def _database_team_rows(user: User, where: dict) -> list[Standing]:
+    """Every ranked team of the organisation from the database (the fallback)."""
+    organization = _organization(user)
+    teams, members = _team_members(organization.pk)
+    listed, unlisted, _source = period_scores(**where, time_zone=organization.time_zone)
+    scores = {**listed, **unlisted}
+    return list(_team_board(user, where["period"], None, teams, members, scores, "database").rows)
+
+
+def _redis_team_board(
+    user: User, period: str, teams_board: RedisTeamBoard, where: dict
+) -> Leaderboard:
+    """The whole organisation's team board from Redis: the page's teams only, and the
+    caller's teams with their ranks (a few round trips whatever the size)."""
+    mine = teams_board.teams_of(user.pk)
+    described = teams_board.describe([team for team, _tenths, _above in mine])
+    my_teams = []
+    for team_id, tenths, above in sorted(mine, key=lambda row: (-row[1], row[0])):
+        name, size = described[team_id]
+        my_teams.append(Standing(above + 1, team_id, tenths / 10, name, size, is_me=True))
+    rows = TeamRows(
+        teams_board,
+        caller_teams={team_id for team_id, _tenths, _above in mine},
+        fallback=lambda: _database_team_rows(user, where),
+    )
+    return Leaderboard(BOARD_TEAMS, period, None, rows, None, [], "redis", my_teams=my_teams)
+
+
 def _team_board(
     user: User,
     period: str,
@@ -239,7 +347,8 @@ def _team_board(
         people = members.get(team_id) or set()
         total = sum(scores.get(pk, 0) for pk in people)
         if people and total > 0:
-            averages[team_id] = round(total / len(people), 1)
+            # Rounded as the Redis board rounds (half up, in integers).
+            averages[team_id] = team_tenths(total, len(people)) / 10
     rows = rank_scores(averages)
     labels = dict(team_labels(teams.values()))
     my_teams = []

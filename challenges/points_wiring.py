@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def connect() -> None:
-    from django.db.models.signals import post_save
+    from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from advocacy.signals import activity_recorded
     from challenges import (
@@ -17,10 +17,15 @@ def connect() -> None:
     from challenges.demo_points import seed_demo_points
     from challenges.models import Score
     from challenges.points_selectors import profile_points_context
-    from challenges.services.leaderboards import on_score_saved, on_user_saved
+    from challenges.services.leaderboards import (
+        on_memberships_changed,
+        on_score_saved,
+        on_team_changed,
+        on_user_saved,
+    )
     from content.signals import charter_accepted, suggestion_accepted
     from notifications.kinds import kind_register
-    from organizations.models import User
+    from organizations.models import Team, User
     from organizations.navigation import nav_register
     from organizations.profile_sections import profile_section_register
     from organizations.signals import demo_seeded
@@ -33,6 +38,11 @@ def connect() -> None:
     charter_accepted.connect(receivers.on_charter_accepted, dispatch_uid="points-charter")
     post_save.connect(on_user_saved, sender=User, dispatch_uid="points-leaderboard-user")
     post_save.connect(on_score_saved, sender=Score, dispatch_uid="points-leaderboard-score")
+    post_save.connect(on_team_changed, sender=Team, dispatch_uid="points-leaderboard-team")
+    post_delete.connect(on_team_changed, sender=Team, dispatch_uid="points-leaderboard-team-gone")
+    m2m_changed.connect(
+        on_memberships_changed, sender=User.teams.through, dispatch_uid="points-leaderboard-teams"
+    )
     profile_section_register(
         key="points",
         template_name="challenges/profile_points.html",

@@ -8,11 +8,30 @@ from datetime import timedelta
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # DjangoTask gives every task delay_on_commit(): enqueue only once the transaction commits.
 app = Celery("portevoix", task_cls="celery.contrib.django.task:DjangoTask")
+
+
+# Queues by kind, so that each kind gets workers of its own when scaled out (see
+# docs/operations.md, "Scaling out"): publishing must not wait behind a metrics poll or a
+# rollup. Applied when CELERY_QUEUES_BY_KIND is on; every worker must then be started with
+# -Q naming the queues it serves (`celery`, the default queue, keeps the rest).
+TASK_ROUTES_BY_KIND: dict[str, dict[str, str]] = {
+    "advocacy.tasks.publish_share": {"queue": "publishing"},
+    "advocacy.tasks.delete_share": {"queue": "publishing"},
+    "advocacy.tasks.sweep_shares": {"queue": "publishing"},
+    "analytics.tasks.poll_metrics": {"queue": "metrics"},
+    "advocacy.tasks.drain_clicks": {"queue": "metrics"},
+    "notifications.tasks.*": {"queue": "notifications"},
+    "content.announce.*": {"queue": "notifications"},
+    "analytics.tasks.send_weekly_reports": {"queue": "notifications"},
+    "analytics.tasks.fill_rollups": {"queue": "rollups"},
+    "challenges.points_tasks.*": {"queue": "rollups"},
+}
 
 
 def _configure() -> None:
@@ -66,6 +85,8 @@ def _configure() -> None:
         task_time_limit=settings.CELERY_TASK_TIME_LIMIT,
         task_soft_time_limit=settings.CELERY_TASK_TIME_LIMIT - 5,
         worker_hijack_root_logger=False,
+        # Off by default: a worker started without -Q consumes only the default queue.
+        task_routes=TASK_ROUTES_BY_KIND if settings.CELERY_QUEUES_BY_KIND else {},
         timezone=settings.TIME_ZONE,
         enable_utc=True,
         beat_schedule={
@@ -77,6 +98,11 @@ def _configure() -> None:
                 # Scheduled content announced to its audience once it goes live.
                 "task": "content.announce.announce_due_content",
                 "schedule": timedelta(seconds=60),
+            },
+            # RSS/Atom feeds: queue each feed whose next fetch is due (each run claims its feed).
+            "fetch-due-feeds": {
+                "task": "content.tasks.fetch_due_feeds",
+                "schedule": timedelta(minutes=5),
             },
             "sweep-shares": {
                 "task": "advocacy.tasks.sweep_shares",
@@ -131,3 +157,16 @@ def _configure() -> None:
 
 _configure()
 app.autodiscover_tasks()
+
+# Celery's Django fixup closes the database connection after every task unless this is set:
+# a new PostgreSQL connection per task cost publishing half its time. The connection is
+# kept (closed every 1,000 tasks), and each task starts as a web request does: a connection
+# past CONN_MAX_AGE or broken is dropped first (the health check runs on first use).
+app.conf.CELERY_DB_REUSE_MAX = 1000
+
+
+@task_prerun.connect
+def _fresh_database_connection(**_: object) -> None:
+    from django.db import close_old_connections
+
+    close_old_connections()

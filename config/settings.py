@@ -150,6 +150,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /s/<code> answered here, without the session and everything after it (advocacy.lean).
+    "advocacy.lean.TrackedLinkMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -219,6 +221,18 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    # A PostgreSQL read replica for the dashboards and exports (config/db_router.py);
+    # off until configured. Only the analytics selectors that ask for it read there.
+    DATABASE_REPLICA_URL = env_url("DATABASE_REPLICA_URL")
+    if DATABASE_REPLICA_URL:
+        DATABASES["replica"] = dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        )
+        # In a test run the replica is the test database itself (no second copy).
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+        DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 else:
     # Embedded default: SQLite shared by the web process and the worker. WAL, a busy
     # timeout and IMMEDIATE transactions keep concurrent writers from "database is locked".
@@ -257,6 +271,9 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Tasks routed to one queue per kind (publishing, metrics, notifications, rollups); every
+# worker must then be started with -Q (docs/operations.md, "Scaling out").
+CELERY_QUEUES_BY_KIND = env_bool("CELERY_QUEUES_BY_KIND", False)
 # Longest wait a task may be held in the broker before it runs; the Redis visibility
 # timeout must be longer, or Redis redelivers a message a worker still holds.
 CELERY_MAX_TASK_WAIT_SECONDS = 15 * 60
@@ -371,6 +388,8 @@ RATE_LIMIT_KEY_PREFIX = env_str("RATE_LIMIT_KEY_PREFIX", "portevoix:ratelimit")
 LEADERBOARD_KEY_PREFIX = env_str("LEADERBOARD_KEY_PREFIX", "portevoix:leaderboard")
 # A click pays its points only once it is this old: time for fraud checks to reverse it.
 POINTS_CLICK_SETTLE_SECONDS = env_int("POINTS_CLICK_SETTLE_SECONDS", 15 * 60, minimum=0)
+# The lobby screen and its intranet widget reload their data this often.
+DISPLAY_REFRESH_SECONDS = env_int("DISPLAY_REFRESH_SECONDS", 60, minimum=5)
 NETWORK_RATE_LIMITS = {
     "sandbox": {
         "account": env_str("SANDBOX_LIMIT_PER_ACCOUNT", "30/60"),

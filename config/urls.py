@@ -38,6 +38,7 @@ router.register("contents", content_api.ContentViewSet, basename="content")
 router.register("feed", content_api.FeedViewSet, basename="feed-item")
 router.register("suggestions", content_api.SuggestionViewSet, basename="suggestion")
 router.register("topics", content_api.TopicViewSet, basename="topic")
+router.register("feeds", content_api.FeedSubscriptionViewSet, basename="feed-subscription")
 router.register("shares", advocacy_api.ShareViewSet, basename="share")
 
 api_v1 = [

@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,12 +26,15 @@ from content.models import (
     ContentKind,
     ContentStatus,
     ContentVersion,
+    FeedMode,
+    FeedSubscription,
     Lifecycle,
     Network,
     Suggestion,
     SuggestionStatus,
     Topic,
 )
+from content.paging import CountInPagePaginator
 from organizations.api import HasOrganization, TeamRefSerializer, api_caller, url_pk
 from organizations.media import media_signed_url
 from organizations.models import Language, Organization, Team, User
@@ -538,7 +542,9 @@ class FeedItemSerializer(_ContentOutputMixin, serializers.ModelSerializer):
         # Once per response: the context dict is shared by every item of a list.
         context = cast(dict[str, Any], self.context)
         if "compliance_rules" not in context:
-            organization = _organization(_caller(context["request"]))
+            user = _caller(context["request"])
+            # The rules are read by the organisation's id: no need to load the row.
+            organization = Organization(pk=user.organization_id)
             context["compliance_rules"] = services.compliance_rules_for(organization)
         return context["compliance_rules"]
 
@@ -577,6 +583,14 @@ class FeedFilters(serializers.Serializer):
     )
 
 
+class FeedPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    page_size_query_description = _("Number of items per page: 20 unless given, at most 50.")
+    max_page_size = 50
+    django_paginator_class = CountInPagePaginator
+
+
 class FeedViewSet(viewsets.ReadOnlyModelViewSet):
     """Approved, published, unexpired content aimed at the caller (pinned first, then in
     the caller's language, newest first), with the caption offered to the caller."""
@@ -585,13 +599,18 @@ class FeedViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = FeedItemSerializer
     permission_classes = [HasOrganization]
     filter_backends: list = []
+    pagination_class = FeedPagination
+
+    def paginate_queryset(self, queryset: Any) -> list[Content] | None:
+        page = super().paginate_queryset(queryset)
+        return None if page is None else selectors.feed_page_complete(page)
 
     def get_queryset(self):
         if self.action != "list":
             return selectors.feed_queryset(_caller(self.request))
         filters = FeedFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return selectors.feed_list(_caller(self.request), **filters.validated_data)
+        return selectors.feed_items(_caller(self.request), **filters.validated_data)
 
     @extend_schema(parameters=[FeedFilters])
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -833,3 +852,209 @@ class ComplianceCheckView(APIView):
             ],
         }
         return Response(ComplianceCheckOutput(payload).data)
+
+
+# --- RSS and Atom feeds ---------------------------------------------------------------------
+
+
+class FeedSubscriptionSerializer(serializers.ModelSerializer):
+    topics = TopicSerializer(many=True, read_only=True)
+    # "new_items", not "mode": the API has other "mode" enums (shares, challenges).
+    new_items = serializers.ChoiceField(
+        source="mode",
+        choices=FeedMode.choices,
+        read_only=True,
+        help_text="What new items become: drafts, or submitted for review.",
+    )
+    language = serializers.ChoiceField(
+        choices=Language.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty: guessed from each item, else the organisation's language.",
+    )
+    state = serializers.SerializerMethodField(
+        help_text="active; paused (by an editor); failing (paused after repeated failures)."
+    )
+    items_created = serializers.IntegerField(
+        read_only=True, help_text="Contents this feed has created."
+    )
+    created_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FeedSubscription
+        fields = [
+            "id",
+            "url",
+            "title",
+            "new_items",
+            "topics",
+            "language",
+            "active",
+            "state",
+            "consecutive_failures",
+            "last_error",
+            "last_fetched_at",
+            "last_success_at",
+            "next_fetch_at",
+            "items_created",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["active", "paused", "failing"]))
+    def get_state(self, subscription: FeedSubscription) -> str:
+        from content.feeds import feed_state
+
+        return feed_state(subscription)
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_created_by(self, subscription: FeedSubscription) -> str | None:
+        return subscription.created_by.email if subscription.created_by else None
+
+
+class FeedSubscriptionInput(serializers.Serializer):
+    url = serializers.URLField(max_length=1000)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    new_items = serializers.ChoiceField(
+        choices=FeedMode.choices,
+        required=False,
+        help_text="What new items become: drafts (the default), or submitted for review.",
+    )
+    topics = serializers.PrimaryKeyRelatedField(
+        queryset=Topic.objects.none(), many=True, required=False
+    )
+    language = serializers.ChoiceField(
+        choices=Language.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Empty: guessed from each item, else the organisation's language.",
+    )
+    active = serializers.BooleanField(
+        required=False,
+        help_text="false pauses the feed; true resumes it (a failing feed is tried again).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            topics: Any = self.fields["topics"]
+            topics.child_relation.queryset = Topic.objects.filter(
+                organization_id=request.user.organization_id
+            )
+
+    def feed_input(self, current: FeedSubscription | None = None) -> Any:
+        from content.feeds import FeedInput
+
+        data = self.validated_data
+        return FeedInput(
+            url=data.get("url", current.url if current else ""),
+            title=data.get("title", current.title if current else ""),
+            mode=data.get("new_items", current.mode if current else FeedMode.DRAFT),
+            topics=list(data["topics"])
+            if "topics" in data
+            else (list(current.topics.all()) if current else []),
+            language=data.get("language", current.language if current else ""),
+        )
+
+
+class FeedSubscriptionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The organisation's RSS and Atom subscriptions (editors). New items become drafts or
+    are submitted for review, never published without approval. `fetch` fetches now (a
+    failing feed is tried again)."""
+
+    queryset = FeedSubscription.objects.none()  # the schema's model; get_queryset() scopes
+    serializer_class = FeedSubscriptionSerializer
+    permission_classes = [HasOrganization, CanEditContent]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        from content.feeds import feed_subscriptions_of
+
+        return feed_subscriptions_of(_caller(self.request))
+
+    def get_object(self) -> FeedSubscription:
+        from content.feeds import feed_subscription_for_user
+
+        return feed_subscription_for_user(_caller(self.request), _pk(self.kwargs))
+
+    def _output(self, subscription: FeedSubscription, code: int = status.HTTP_200_OK) -> Response:
+        from content.feeds import feed_subscription_for_user
+
+        subscription = feed_subscription_for_user(_caller(self.request), subscription.pk)
+        return Response(self.get_serializer(subscription).data, status=code)
+
+    @extend_schema(request=FeedSubscriptionInput, responses={201: FeedSubscriptionSerializer})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        from content import feeds
+
+        data = FeedSubscriptionInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        actor = _caller(request)
+        subscription = feeds.feed_subscription_create(
+            actor=actor, data=data.feed_input(), request=request._request
+        )
+        if data.validated_data.get("active") is False:
+            feeds.feed_subscription_pause(
+                actor=actor, subscription=subscription, request=request._request
+            )
+        return self._output(subscription, status.HTTP_201_CREATED)
+
+    @extend_schema(request=FeedSubscriptionInput, responses=FeedSubscriptionSerializer)
+    def update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        from content import feeds
+
+        partial = bool(kwargs.pop("partial", False))
+        subscription = self.get_object()
+        data = FeedSubscriptionInput(
+            data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        data.is_valid(raise_exception=True)
+        actor = _caller(request)
+        subscription = feeds.feed_subscription_update(
+            actor=actor,
+            subscription=subscription,
+            data=data.feed_input(subscription),
+            request=request._request,
+        )
+        active = data.validated_data.get("active")
+        if active is False and subscription.active:
+            feeds.feed_subscription_pause(
+                actor=actor, subscription=subscription, request=request._request
+            )
+        elif active is True and not subscription.active:
+            feeds.feed_subscription_resume(
+                actor=actor, subscription=subscription, request=request._request
+            )
+        return self._output(subscription)
+
+    @extend_schema(request=FeedSubscriptionInput, responses=FeedSubscriptionSerializer)
+    def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
+        from content.feeds import feed_subscription_delete
+
+        feed_subscription_delete(
+            actor=_caller(request), subscription=self.get_object(), request=request._request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=FeedSubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def fetch(self, request: Request, pk: str | None = None) -> Response:
+        """Fetch now; a paused or failing feed is resumed and tried again."""
+        from content.feeds import feed_subscription_resume
+
+        subscription = feed_subscription_resume(
+            actor=_caller(request), subscription=self.get_object(), request=request._request
+        )
+        return self._output(subscription)

@@ -22,7 +22,9 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -44,7 +46,6 @@ from content.models import (
     Topic,
 )
 from organizations.models import Role, Team, User
-from organizations.selectors import user_team_ancestor_ids
 
 LIBRARY_ROLES = (Role.EDITOR, Role.REVIEWER, Role.ORG_ADMIN)
 
@@ -232,6 +233,23 @@ def feed_queryset(user: User) -> QuerySet[Content]:
     return _with_relations(_feed_base(user))
 
 
+def user_team_ancestors_subquery(user: User) -> RawSQL:
+    """The user's teams and every team above them (as organizations.selectors'
+    user_team_ancestor_ids), as a subquery: the feed's one query walks the tree itself
+    instead of reading every team of the organisation into Python first."""
+    team = Team._meta.db_table
+    membership = User.teams.through._meta.db_table
+    return RawSQL(  # noqa: S611 - only table names are formatted in; values are parameters
+        f"WITH RECURSIVE up (id, parent_id) AS ("  # noqa: S608 - table names, no input
+        f" SELECT t.id, t.parent_id FROM {team} t JOIN {membership} m ON m.team_id = t.id"
+        f" WHERE m.user_id = %s AND t.organization_id = %s"
+        f" UNION SELECT t.id, t.parent_id FROM {team} t JOIN up ON t.id = up.parent_id"
+        f" WHERE t.organization_id = %s"
+        f") SELECT id FROM up",
+        (user.pk, user.organization_id, user.organization_id),
+    )
+
+
 def _feed_base(user: User) -> QuerySet[Content]:
     now = timezone.now()
     contents = Content.objects.filter(
@@ -240,7 +258,7 @@ def _feed_base(user: User) -> QuerySet[Content]:
         publish_at__lte=now,
     ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     targeted = Content.audience_teams.through.objects.filter(content_id=OuterRef("pk"))
-    reaches_me = targeted.filter(team_id__in=user_team_ancestor_ids(user))
+    reaches_me = targeted.filter(team_id__in=user_team_ancestors_subquery(user))
     return contents.filter(~Exists(targeted) | Exists(reaches_me))
 
 
@@ -265,7 +283,27 @@ def _search(contents: QuerySet[Content], q: str) -> QuerySet[Content]:
 def feed_list(
     user: User, *, topic: str = "", q: str = "", new_only: bool = False
 ) -> QuerySet[Content]:
-    contents = feed_queryset(user)
+    """The feed in its order, with every relation of a content item prefetched."""
+    return _with_relations(_feed_filtered(_feed_base(user), user, topic, q, new_only))
+
+
+def feed_items(
+    user: User, *, topic: str = "", q: str = "", new_only: bool = False
+) -> QuerySet[Content]:
+    """The feed in its order, with what a card and an API item show (topics, captions),
+    for the feed page and the feed API: not the author or the audience teams, which
+    neither shows; the renditions of a page's images come from feed_page_complete once
+    the page is read."""
+    contents = _feed_base(user).prefetch_related(
+        "topics",
+        Prefetch("captions", queryset=Caption.objects.order_by("network", "position", "id")),
+    )
+    return _feed_filtered(contents, user, topic, q, new_only)
+
+
+def _feed_filtered(
+    contents: QuerySet[Content], user: User, topic: str, q: str, new_only: bool
+) -> QuerySet[Content]:
     if topic:
         contents = contents.filter(topics__slug=topic)
     if q:
@@ -281,6 +319,21 @@ def feed_list(
             output_field=IntegerField(),
         )
     ).order_by("-pinned", "language_rank", "-publish_at", "-id")
+
+
+def feed_page_complete(contents: list[Content]) -> list[Content]:
+    """The renditions of a page's images, in one query, and none when the page has no
+    image (only image posts have renditions; the card and the API ask only those)."""
+    images = [content for content in contents if content.image]
+    for content in contents:
+        if not content.image:
+            # Nothing to fetch: an empty cache keeps content.renditions.all() query-free.
+            content._prefetched_objects_cache = getattr(
+                content, "_prefetched_objects_cache", {}
+            ) | {"renditions": ImageRendition.objects.none()}
+    if images:
+        prefetch_related_objects(images, "renditions")
+    return contents
 
 
 def feed_previous_visit(user: User) -> datetime | None:

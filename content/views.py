@@ -42,6 +42,7 @@ from content.models import (
     Network,
     SuggestionStatus,
 )
+from content.paging import CountInPagePaginator
 from organizations.errors import DomainError
 from organizations.http import MemberRequest
 from organizations.models import Language
@@ -74,11 +75,12 @@ def feed(request: MemberRequest) -> HttpResponse:
     user = request.user
     topic, q = request.GET.get("topic", ""), request.GET.get("q", "").strip()
     new_only = request.GET.get("new") == "1"
-    contents = selectors.feed_list(user, topic=topic, q=q, new_only=new_only)
-    page = _page(request, contents)
+    contents = selectors.feed_items(user, topic=topic, q=q, new_only=new_only)
+    # The total comes with the page's rows (a window count), not from a COUNT before them.
+    page = CountInPagePaginator(contents, PAGE_SIZE).get_page(request.GET.get("page"))
     # One list, read once: the cards' actions and extras (points, challenges) are asked
     # for the whole page at a time.
-    page.object_list = list(page.object_list)  # type: ignore[attr-defined]
+    page.object_list = selectors.feed_page_complete(list(page.object_list))  # type: ignore[attr-defined]
     feed_cards_prepare(user, page.object_list)  # type: ignore[attr-defined]
     previous_visit = selectors.feed_previous_visit(user)
     services.feed_visit_record(user=user)
@@ -654,3 +656,110 @@ def compliance_settings(request: MemberRequest) -> HttpResponse:
         "content/compliance.html",
         {"policy_form": policy_form, "rule_form": rule_form, "rules": selectors.rules_of(user)},
     )
+
+
+# --- RSS and Atom feeds (editors) -------------------------------------------------------
+
+
+def _require_feed_editor(request: HttpRequest) -> None:
+    if not request.user.can_edit_content:
+        raise Http404
+
+
+def _feed_form(request: MemberRequest, subscription=None):  # type: ignore[no-untyped-def]
+    # Imported here: content.forms imports content.feeds, which the rest of this module
+    # never needs.
+    from content.forms import FeedForm
+
+    data = request.POST if request.method == "POST" else None
+    initial = FeedForm.initial_for(subscription) if subscription else {"mode": "draft"}
+    return FeedForm(data, organization=request.user.organization, initial=initial)
+
+
+@login_required
+def feeds(request: MemberRequest) -> HttpResponse:
+    """The organisation's RSS and Atom subscriptions, with a form to add one."""
+    from content import feeds as feed_services
+
+    _require_feed_editor(request)
+    user = request.user
+    form = _feed_form(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            feed_services.feed_subscription_create(
+                actor=user, data=form.to_input(), request=request
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("Feed added. Its new items will arrive in the library."))
+            return redirect("feeds")
+    subscriptions = list(feed_services.feed_subscriptions_of(user))
+    for subscription in subscriptions:
+        subscription.state = feed_services.feed_state(subscription)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "content/feeds.html",
+        {
+            "form": form,
+            "subscriptions": subscriptions,
+            "max_failures": feed_services.FEED_MAX_FAILURES,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def feed_edit(request: MemberRequest, pk: int) -> HttpResponse:
+    from content import feeds as feed_services
+
+    _require_feed_editor(request)
+    subscription = feed_services.feed_subscription_for_user(request.user, pk)
+    form = _feed_form(request, subscription)
+    if request.method == "POST" and form.is_valid():
+        try:
+            feed_services.feed_subscription_update(
+                actor=request.user, subscription=subscription, data=form.to_input(), request=request
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("Feed saved."))
+            return redirect("feeds")
+    return render(
+        request,
+        "content/feeds.html",
+        {"form": form, "editing": subscription},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def feed_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
+    from content import feeds as feed_services
+
+    _require_feed_editor(request)
+    subscription = feed_services.feed_subscription_for_user(request.user, pk)
+    user = request.user
+    try:
+        if verb == "pause":
+            feed_services.feed_subscription_pause(
+                actor=user, subscription=subscription, request=request
+            )
+            messages.success(request, _("Feed paused. It is no longer fetched."))
+        elif verb == "resume":
+            feed_services.feed_subscription_resume(
+                actor=user, subscription=subscription, request=request
+            )
+            messages.success(request, _("The feed will be fetched in a moment."))
+        elif verb == "delete":
+            feed_services.feed_subscription_delete(
+                actor=user, subscription=subscription, request=request
+            )
+            messages.success(request, _("Feed deleted. The drafts it made stay in the library."))
+        else:
+            raise Http404
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("feeds")

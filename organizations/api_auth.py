@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import translation
+from django.utils import timezone, translation
 from knox.auth import TokenAuthentication
 from rest_framework.request import Request
 
@@ -25,3 +25,12 @@ class UserLanguageTokenAuthentication(TokenAuthentication):
                 translation.activate(language)
                 request._request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         return result
+
+    def _cleanup_token(self, auth_token: Any) -> bool:
+        """Only the presented token's expiry: knox also reads (and deletes) the person's
+        other expired tokens on every request, a query each time; those go when a token is
+        issued (organizations.services.api_token_issue) and on sign-out of all."""
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            auth_token.delete()
+            return True
+        return False

@@ -12,9 +12,11 @@ import hashlib
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from functools import cache
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,6 +53,41 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 # of each redirect waiting for Redis to fail again.
 STREAM_RETRY_AFTER_SECONDS = 30.0
 _stream_down_until: dict[str, float] = {}
+
+
+# A link's code, destination and UTM never change once written (share_create writes the row
+# and nothing updates it), so each process keeps the ones it served. Only a deleted link
+# (its share, person or organisation deleted) can make an entry stale: the redirect then
+# goes on working for at most LINK_CACHE_SECONDS, and its clicks are dropped by the drain.
+LINK_CACHE_SECONDS = 60.0
+LINK_CACHE_SIZE = 20_000
+_link_cache: dict[str, tuple[float, TrackedLink, str]] = {}
+_link_cache_lock = threading.Lock()
+
+
+def link_cache_clear() -> None:
+    with _link_cache_lock:
+        _link_cache.clear()
+
+
+def link_and_target(code: str) -> tuple[TrackedLink, str] | None:
+    """The link of `code` (with its share) and where it redirects, from this process's
+    cache when it served the code in the last LINK_CACHE_SECONDS; else one query."""
+    now = time.monotonic()
+    cached = _link_cache.get(code)
+    if cached is not None and cached[0] > now:
+        return cached[1], cached[2]
+    link = link_by_code(code)
+    if link is None:
+        return None
+    target = link_target(link)
+    with _link_cache_lock:
+        if len(_link_cache) >= LINK_CACHE_SIZE:
+            # The oldest entry first (dicts keep insertion order): a bounded, cheap eviction.
+            _link_cache.pop(next(iter(_link_cache)))
+        _link_cache.pop(code, None)
+        _link_cache[code] = (now + LINK_CACHE_SECONDS, link, target)
+    return link, target
 
 
 def link_by_code(code: str) -> TrackedLink | None:
@@ -113,19 +150,43 @@ def _referrer_host(request: HttpRequest) -> str:
         return ""
 
 
+def _visitor_is_sharer(request: HttpRequest, sharer_id: int) -> bool:
+    """Whether the visitor is signed in as the sharer. Behind the full middleware stack
+    `request.user` says so. The lean redirect (advocacy.lean) has no session middleware: the
+    session is read only when its cookie came, and the user loaded (and the session's
+    password hash checked, as the middleware would) only when it names the sharer, so an
+    anonymous visitor costs nothing and no session is ever created or saved."""
+    user = getattr(request, "user", None)
+    if user is not None:
+        return bool(user.is_authenticated and user.pk == sharer_id)
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return False
+    from django.contrib.auth import SESSION_KEY, get_user
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    try:
+        if str(session.get(SESSION_KEY, "")) != str(sharer_id):
+            return False
+        request.session = session
+        user = get_user(request)
+    except Exception:
+        # A session store that fails must not cost the visitor the redirect.
+        logger.warning("Could not read the session of a tracked-link visitor", exc_info=True)
+        return False
+    return bool(user.is_authenticated and user.pk == sharer_id)
+
+
 def click_capture(*, link: TrackedLink, request: HttpRequest) -> dict[str, Any]:
     """Build the click event and hand it on: to the stream when Redis is there, else
     straight to the database. Never raises: the visitor gets the redirect regardless."""
     now = timezone.now()
-    user = getattr(request, "user", None)
     event = {
         "event_id": str(uuid.uuid4()),
         "link_id": link.pk,
         "at": now.isoformat(),
         "visitor": _visitor(request, now.date().isoformat()),
-        "is_self": bool(
-            user is not None and user.is_authenticated and user.pk == link.share.user_id
-        ),
+        "is_self": _visitor_is_sharer(request, link.share.user_id),
         "referrer_host": _referrer_host(request),
     }
     url = settings.REDIS_URL

@@ -15,10 +15,11 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -136,17 +137,29 @@ def _notify(share: Share, title: str, body: str) -> None:
         )
 
 
+def _paused_organizations() -> QuerySet[SharingPause, dict[str, Any]]:
+    return SharingPause.objects.filter(paused_at__isnull=False).values("organization_id")
+
+
+def _unclaimed(share_id: int) -> str:
+    """Why a claim found nothing to take."""
+    share = Share.objects.filter(pk=share_id).only("organization_id", "status").first()
+    if share is None or share.status not in (ShareStatus.SCHEDULED, ShareStatus.PUBLISHING):
+        return "not-scheduled"
+    if share.status == ShareStatus.SCHEDULED and organization_paused(share.organization_id):
+        return "paused"  # the sweeper sends it after the pause
+    return "taken"  # someone else has it, or it is not due yet
+
+
 def share_publish(*, share_id: int) -> str:
     """Publish one due share through its account's adapter. Returns what happened."""
     now = timezone.now()
-    share = Share.objects.filter(pk=share_id).only("organization_id", "status").first()
-    if share is None or share.status != ShareStatus.SCHEDULED:
-        return "not-scheduled"
-    if organization_paused(share.organization_id):
-        return "paused"  # the sweeper sends it after the pause
+    # The claim checks the pause itself: the common case costs one statement, and the
+    # reason a claim failed is only looked up when it did.
     claimed = (
         Share.objects.filter(pk=share_id, status=ShareStatus.SCHEDULED, account__isnull=False)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .exclude(organization_id__in=_paused_organizations())
         .update(
             status=ShareStatus.PUBLISHING,
             claimed_at=now,
@@ -155,8 +168,10 @@ def share_publish(*, share_id: int) -> str:
         )
     )
     if not claimed:
-        return "taken"  # someone else has it, or it is not due yet
-    share = Share.objects.select_related("account", "content", "user").get(pk=share_id)
+        return _unclaimed(share_id)
+    share = Share.objects.select_related("account", "content", "user", "tracked_link").get(
+        pk=share_id
+    )
     content = share.content
     if content.status != ContentStatus.APPROVED or (
         content.expires_at is not None and content.expires_at <= now
@@ -367,7 +382,12 @@ def _record_publish_once(
             current.external_url = url if url.lower().startswith(("https://", "http://")) else ""
             current.published_at = now
             current.last_error = ""
-            current.save()
+            current.save(
+                update_fields=[
+                    "status", "external_id", "external_url", "published_at", "last_error",
+                    "updated_at",
+                ]
+            )  # fmt: skip
             activity_record(kind=ActivityKind.SHARE_PUBLISHED, share=current, occurred_at=now)
             if current.content.status == ContentStatus.WITHDRAWN:
                 # Withdrawn while we were posting: delete it straight away.

@@ -32,14 +32,12 @@ What a row holds:
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
 from django.utils import timezone
 
 from advocacy.models import Click, Share, ShareMode
@@ -51,6 +49,7 @@ from analytics.models import (
     MetricSnapshot,
 )
 from analytics.services.settings import analytics_settings_get
+from content.models import Network
 from organizations.models import Organization
 
 LAG = timedelta(minutes=5)
@@ -58,8 +57,6 @@ LAG = timedelta(minutes=5)
 CHUNK_DAYS = 31
 GROWTH_FIELDS = ("impressions", "reactions", "comments", "reshares")
 _CENT = Decimal("0.01")
-
-Key = tuple[int, int, str]  # (user, content, network)
 
 
 def _names(organization_id: int) -> tuple[str, str, str]:
@@ -83,10 +80,6 @@ def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     )
 
 
-def _local_day(moment: datetime, zone: ZoneInfo) -> date:
-    return moment.astimezone(zone).date()
-
-
 def rollups_fill(
     *, organization_id: int | None = None, now: datetime | None = None, rebuild: bool = False
 ) -> int:
@@ -97,9 +90,15 @@ def rollups_fill(
     organizations = Organization.objects.order_by("pk").only("pk", "time_zone")
     if organization_id is not None:
         organizations = organizations.filter(pk=organization_id)
-    return sum(
+    filled = sum(
         _fill_organization(organization, now=now, rebuild=rebuild) for organization in organizations
     )
+    if rebuild and filled and not connection.in_atomic_block:
+        # Every row was replaced: without fresh statistics the planner takes the table for
+        # what it was (empty, after a load) and the dashboards' scans go row by row.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_TABLES['rollup']}")
+    return filled
 
 
 def _fill_organization(organization: Organization, *, now: datetime, rebuild: bool) -> int:
@@ -118,14 +117,21 @@ def _fill_organization(organization: Organization, *, now: datetime, rebuild: bo
         high = now - LAG
         FillState.objects.update_or_create(name=pass_name, defaults={"watermark": high})
         FillState.objects.filter(name=done_name).delete()
-    days = _dirty_days(organization, zone, low=watermark, high=high)
+    dirty_days, fill_days = _dirty_days, _fill_days
+    if connection.vendor != "postgresql":
+        # The set-based SQL needs PostgreSQL's time zones; the embedded SQLite of
+        # `make run` gets the same rows from the Python aggregation.
+        from analytics.services import rollups_portable
+
+        dirty_days, fill_days = rollups_portable._dirty_days, rollups_portable._fill_days
+    days = dirty_days(organization, zone, low=watermark, high=high)
     rates = analytics_settings_get(organization_id=organization.pk)
     filled = 0
     for chunk in _chunks([day for day in days if done_day is None or day > done_day]):
         with transaction.atomic():
             # One pass per organisation at a time: two would insert the same bucket.
             FillState.objects.select_for_update().filter(name=pass_name).first()
-            _fill_days(organization, zone, chunk, rates)
+            fill_days(organization, zone, chunk, rates)
             FillState.objects.update_or_create(
                 name=done_name,
                 defaults={"watermark": datetime.combine(chunk[-1], time.min, tzinfo=UTC)},
@@ -135,102 +141,6 @@ def _fill_organization(organization: Organization, *, now: datetime, rebuild: bo
         FillState.objects.update_or_create(name=name, defaults={"watermark": high})
         FillState.objects.filter(name__in=[pass_name, done_name]).delete()
     return filled
-
-
-def _dirty_days(
-    organization: Organization, zone: ZoneInfo, *, low: datetime | None, high: datetime
-) -> list[date]:
-    org = organization.pk
-    if low is None:
-        return _all_days(organization, zone, high)
-    moments: list[datetime] = []
-    moments += Click.objects.filter(
-        organization_id=org, recorded_at__gt=low, recorded_at__lte=high
-    ).values_list("clicked_at", flat=True)
-    moments += Share.objects.filter(
-        organization_id=org,
-        updated_at__gt=low,
-        updated_at__lte=high,
-        published_at__isnull=False,
-    ).values_list("published_at", flat=True)
-    late = list(
-        MetricSnapshot.objects.filter(
-            organization_id=org, recorded_at__gt=low, recorded_at__lte=high
-        ).values_list("share_id", "fetched_at", "share__published_at")
-    )
-    first_figures: set[int] = set()
-    if late:
-        late_ids = {share_id for share_id, _at, _published in late}
-        # A share's first followers figure sets the potential reach of its publication
-        # day, and of the same person's later share links on that network.
-        known_before = set(
-            MetricSnapshot.objects.filter(
-                share_id__in=late_ids, recorded_at__lte=low, followers__isnull=False
-            ).values_list("share_id", flat=True)
-        )
-        first_figures = late_ids - known_before
-    for _share_id, fetched_at, published_at in late:
-        moments.append(fetched_at)
-        if published_at is not None:
-            moments.append(published_at)
-    if first_figures:
-        for user_id, network, published_at in Share.objects.filter(
-            pk__in=first_figures
-        ).values_list("user_id", "network", "published_at"):
-            moments += Share.objects.filter(
-                organization_id=org,
-                user_id=user_id,
-                network=network,
-                mode=ShareMode.LINK,
-                published_at__gte=published_at,
-            ).values_list("published_at", flat=True)
-    return sorted({_local_day(moment, zone) for moment in moments})
-
-
-def _all_days(organization: Organization, zone: ZoneInfo, high: datetime) -> list[date]:
-    """Every day that has an event or a row (a day whose events are gone is emptied)."""
-    org = organization.pk
-    moments: list[datetime] = []
-    moments += Share.objects.filter(organization_id=org, published_at__isnull=False).values_list(
-        "published_at", flat=True
-    )
-    moments += Click.objects.filter(organization_id=org).values_list("clicked_at", flat=True)
-    moments += (
-        MetricSnapshot.objects.filter(organization_id=org)
-        .values_list("fetched_at", flat=True)
-        .distinct()
-    )
-    days = {_local_day(moment, zone) for moment in moments}
-    days.update(
-        DailyRollup.objects.filter(organization_id=org).values_list("day", flat=True).distinct()
-    )
-    return sorted(days)
-
-
-@dataclass
-class _Row:
-    shares: int = 0
-    link_confirmations: int = 0
-    clicks: int = 0
-    unique_clicks: int = 0
-    reactions: int = 0
-    comments: int = 0
-    reshares: int = 0
-    impressions: int = 0
-    potential_reach: int = 0
-    stand_in: int = 0
-    reach_stands_in: bool = False
-
-    def empty(self) -> bool:
-        return not (
-            self.shares
-            or self.link_confirmations
-            or self.clicks
-            or self.reactions
-            or self.comments
-            or self.reshares
-            or self.impressions
-        )
 
 
 def _chunks(days: list[date]) -> list[list[date]]:
@@ -245,188 +155,249 @@ def _chunks(days: list[date]) -> list[list[date]]:
     return chunks
 
 
+# The tables, by the models' own names (formatted into the statements once, at import).
+_TABLES = {
+    "share": Share._meta.db_table,
+    "click": Click._meta.db_table,
+    "snapshot": MetricSnapshot._meta.db_table,
+    "poll": MetricPoll._meta.db_table,
+    "rollup": DailyRollup._meta.db_table,
+}
+
+# Days that have an event or a row. `AT TIME ZONE <zone name>` gives the wall-clock time
+# in the organisation's zone whatever the session's zone, as astimezone() does.
+_ALL_DAYS_SQL = """
+SELECT (published_at AT TIME ZONE %(zone)s)::date FROM {share}
+ WHERE organization_id = %(org)s AND published_at IS NOT NULL
+UNION
+SELECT (clicked_at AT TIME ZONE %(zone)s)::date FROM {click} WHERE organization_id = %(org)s
+UNION
+SELECT (fetched_at AT TIME ZONE %(zone)s)::date FROM {snapshot} WHERE organization_id = %(org)s
+UNION
+SELECT day FROM {rollup} WHERE organization_id = %(org)s
+ORDER BY 1
+""".format(**_TABLES)
+
+# Days touched by events recorded in (low, high]: a click drained late, a share published
+# or confirmed, a snapshot (its own day and its share's publication day). A share's first
+# followers figure also sets the reach of the same person's later share links on that
+# network, so their days are refilled too.
+_DIRTY_DAYS_SQL = """
+WITH late AS (
+    SELECT ms.share_id, ms.fetched_at, s.published_at
+      FROM {snapshot} ms JOIN {share} s ON s.id = ms.share_id
+     WHERE ms.organization_id = %(org)s
+       AND ms.recorded_at > %(low)s AND ms.recorded_at <= %(high)s
+), first_figures AS (
+    SELECT DISTINCT late.share_id FROM late
+     WHERE NOT EXISTS (
+        SELECT 1 FROM {snapshot} known
+         WHERE known.share_id = late.share_id AND known.recorded_at <= %(low)s
+           AND known.followers IS NOT NULL)
+), moments AS (
+    SELECT clicked_at AS at FROM {click}
+     WHERE organization_id = %(org)s AND recorded_at > %(low)s AND recorded_at <= %(high)s
+    UNION ALL
+    SELECT published_at FROM {share}
+     WHERE organization_id = %(org)s AND updated_at > %(low)s AND updated_at <= %(high)s
+       AND published_at IS NOT NULL
+    UNION ALL
+    SELECT fetched_at FROM late
+    UNION ALL
+    SELECT published_at FROM late WHERE published_at IS NOT NULL
+    UNION ALL
+    SELECT link.published_at
+      FROM {share} first JOIN {share} link
+        ON link.user_id = first.user_id AND link.network = first.network
+       AND link.published_at >= first.published_at
+     WHERE first.id IN (SELECT share_id FROM first_figures)
+       AND link.organization_id = %(org)s AND link.mode = %(link)s
+)
+SELECT DISTINCT (at AT TIME ZONE %(zone)s)::date FROM moments ORDER BY 1
+""".format(**_TABLES)  # noqa: S608 - table names from the models; values are parameters
+
+# One bucket run rebuilt in one statement, from three sources summed per
+# (day, sharer, content, network):
+# - shares: one per API share or confirmed share link; potential reach is the share's first
+#   followers figure (API) or that of the same person's latest API share on the network
+#   published at or before the link (ties: the latest share id); it stands in for the
+#   impressions of a share with no impressions figure ever;
+# - clicks: the sharer's own left out, unique by visitor;
+# - growth: per share and day, the running maximum of each count at the day's end minus
+#   the one before the day (max over every earlier snapshot), so a count a network lowers
+#   never makes a negative day; only the shares polled in the run are read.
+# A row with nothing but reach is not written; EMV rounds half up to the cent, as
+# emv_compute does.
+_FILL_SQL = """
+WITH wanted AS (SELECT unnest(%(days)s::date[]) AS day),
+chunk_shares AS MATERIALIZED (
+    SELECT d.day, s.id, s.user_id, s.content_id, s.network, s.published_at,
+           s.mode = %(api)s AS api
+      FROM {share} s
+      CROSS JOIN LATERAL (SELECT (s.published_at AT TIME ZONE %(zone)s)::date AS day) d
+     WHERE s.organization_id = %(org)s
+       AND s.published_at >= %(start)s AND s.published_at < %(end)s
+       AND d.day IN (SELECT day FROM wanted)
+),
+with_impressions AS (
+    SELECT DISTINCT ms.share_id FROM {snapshot} ms
+     WHERE ms.share_id IN (SELECT id FROM chunk_shares WHERE api)
+       AND ms.impressions IS NOT NULL
+),
+link_reach AS (
+    -- The latest figure at or before each link in one ordered pass per (person, network):
+    -- `grp` counts the figures seen so far, so a link shares its group with the figure
+    -- just before it (API rows sort first at the same instant, then by id).
+    SELECT id, first_value(followers) OVER (
+               PARTITION BY user_id, network, grp ORDER BY published_at, is_link, id
+           ) AS followers, is_link
+      FROM (
+        SELECT events.*, count(followers) OVER (
+                   PARTITION BY user_id, network ORDER BY published_at, is_link, id
+               ) AS grp
+          FROM (
+            SELECT api.id, api.user_id, api.network, api.published_at, false AS is_link,
+                   p.followers
+              FROM {poll} p JOIN {share} api ON api.id = p.share_id
+             WHERE p.organization_id = %(org)s AND p.followers IS NOT NULL
+               AND api.published_at < %(end)s
+               AND api.user_id IN (SELECT user_id FROM chunk_shares WHERE NOT api)
+            UNION ALL
+            SELECT id, user_id, network, published_at, true, NULL
+              FROM chunk_shares WHERE NOT api
+          ) events
+      ) grouped
+),
+sharing AS (
+    SELECT cs.day, cs.user_id, cs.content_id, cs.network,
+           cs.api::int AS shares, (NOT cs.api)::int AS link_confirmations,
+           COALESCE(CASE WHEN cs.api THEN p.followers ELSE lr.followers END, 0) AS reach,
+           NOT (cs.api AND wi.share_id IS NOT NULL) AS stands_in
+      FROM chunk_shares cs
+      LEFT JOIN {poll} p ON cs.api AND p.share_id = cs.id AND p.followers IS NOT NULL
+      LEFT JOIN link_reach lr ON NOT cs.api AND lr.is_link AND lr.id = cs.id
+      LEFT JOIN with_impressions wi ON wi.share_id = cs.id
+),
+clicking AS (
+    SELECT d.day, c.sharer_id AS user_id, c.content_id, c.network,
+           count(*) AS clicks, count(DISTINCT c.visitor) AS unique_clicks
+      FROM {click} c
+      CROSS JOIN LATERAL (SELECT (c.clicked_at AT TIME ZONE %(zone)s)::date AS day) d
+     WHERE c.organization_id = %(org)s AND NOT c.is_self
+       AND c.clicked_at >= %(start)s AND c.clicked_at < %(end)s
+       AND d.day IN (SELECT day FROM wanted)
+     GROUP BY 1, 2, 3, 4
+),
+polled AS (
+    SELECT DISTINCT share_id FROM {snapshot}
+     WHERE organization_id = %(org)s AND fetched_at >= %(start)s AND fetched_at < %(end)s
+),
+daily_max AS (
+    SELECT ms.share_id, (ms.fetched_at AT TIME ZONE %(zone)s)::date AS day,
+           max(ms.impressions) AS impressions, max(ms.reactions) AS reactions,
+           max(ms.comments) AS comments, max(ms.reshares) AS reshares
+      FROM {snapshot} ms
+     WHERE ms.share_id IN (SELECT share_id FROM polled) AND ms.fetched_at < %(end)s
+     GROUP BY 1, 2
+),
+running AS (
+    SELECT share_id, day,
+           max(impressions) OVER upto AS impressions_after,
+           max(impressions) OVER before AS impressions_before,
+           max(reactions) OVER upto AS reactions_after,
+           max(reactions) OVER before AS reactions_before,
+           max(comments) OVER upto AS comments_after,
+           max(comments) OVER before AS comments_before,
+           max(reshares) OVER upto AS reshares_after,
+           max(reshares) OVER before AS reshares_before
+      FROM daily_max
+    WINDOW upto AS (PARTITION BY share_id ORDER BY day),
+           before AS (PARTITION BY share_id ORDER BY day
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+growing AS (
+    SELECT r.day, s.user_id, s.content_id, s.network,
+           COALESCE(r.impressions_after - COALESCE(r.impressions_before, 0), 0) AS impressions,
+           COALESCE(r.reactions_after - COALESCE(r.reactions_before, 0), 0) AS reactions,
+           COALESCE(r.comments_after - COALESCE(r.comments_before, 0), 0) AS comments,
+           COALESCE(r.reshares_after - COALESCE(r.reshares_before, 0), 0) AS reshares
+      FROM running r JOIN {share} s ON s.id = r.share_id
+     WHERE r.day IN (SELECT day FROM wanted)
+),
+parts AS (
+    SELECT day, user_id, content_id, network, shares, link_confirmations,
+           0::bigint AS clicks, 0::bigint AS unique_clicks, 0 AS impressions, 0 AS reactions,
+           0 AS comments, 0 AS reshares, reach, CASE WHEN stands_in THEN reach ELSE 0 END
+           AS stand_in, stands_in
+      FROM sharing
+    UNION ALL
+    SELECT day, user_id, content_id, network, 0, 0, clicks, unique_clicks, 0, 0, 0, 0, 0, 0,
+           false
+      FROM clicking
+    UNION ALL
+    SELECT day, user_id, content_id, network, 0, 0, 0, 0, impressions, reactions, comments,
+           reshares, 0, 0, false
+      FROM growing
+)
+INSERT INTO {rollup} (
+    organization_id, day, user_id, content_id, network, shares, link_confirmations, clicks,
+    unique_clicks, reactions, comments, reshares, impressions, potential_reach,
+    reach_stands_in, emv)
+SELECT %(org)s, day, user_id, content_id, network, sum(shares), sum(link_confirmations),
+       sum(clicks), sum(unique_clicks), sum(reactions), sum(comments), sum(reshares),
+       sum(impressions), sum(reach), bool_or(stands_in),
+       round(
+           CASE network WHEN %(linkedin)s THEN %(cpm_linkedin)s::numeric
+                        WHEN %(x)s THEN %(cpm_x)s::numeric
+                        WHEN %(facebook)s THEN %(cpm_facebook)s::numeric
+                        ELSE 0 END
+           * (sum(impressions) + sum(stand_in))::numeric / 1000
+           + %(cpc)s::numeric * sum(clicks), 2)
+  FROM parts
+ GROUP BY day, user_id, content_id, network
+HAVING sum(shares) + sum(link_confirmations) + sum(clicks) + sum(reactions) + sum(comments)
+       + sum(reshares) + sum(impressions) > 0
+""".format(**_TABLES)  # noqa: S608 - table names from the models; values are parameters
+
+
+def _dirty_days(
+    organization: Organization, zone: ZoneInfo, *, low: datetime | None, high: datetime
+) -> list[date]:
+    params = {"org": organization.pk, "zone": zone.key}
+    if low is None:
+        return _days_of(_ALL_DAYS_SQL, params)
+    return _days_of(_DIRTY_DAYS_SQL, params | {"low": low, "high": high, "link": ShareMode.LINK})
+
+
+def _days_of(sql: str, params: dict[str, Any]) -> list[date]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [day for (day,) in cursor.fetchall()]
+
+
 def _fill_days(
     organization: Organization, zone: ZoneInfo, days: list[date], rates: AnalyticsSettings
 ) -> None:
-    """Rebuild the buckets of `days` (sorted, within CHUNK_DAYS) from the raw events."""
+    """Rebuild the buckets of `days` (sorted, within CHUNK_DAYS) from the raw events: the
+    buckets are deleted and refilled by one set-based statement."""
     start, end = _day_bounds(days[0], zone)[0], _day_bounds(days[-1], zone)[1]
-    wanted = set(days)
-    org = organization.pk
-    rows: dict[date, dict[Key, _Row]] = {day: defaultdict(_Row) for day in days}
-
-    shares = [
-        (pk, user, content, network, mode, at, _local_day(at, zone))
-        for pk, user, content, network, mode, at in Share.objects.filter(
-            organization_id=org, published_at__gte=start, published_at__lt=end
+    DailyRollup.objects.filter(organization_id=organization.pk, day__in=days).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FILL_SQL,
+            {
+                "org": organization.pk,
+                "zone": zone.key,
+                "days": list(days),
+                "start": start,
+                "end": end,
+                "api": ShareMode.API.value,
+                "linkedin": Network.LINKEDIN.value,
+                "x": Network.X.value,
+                "facebook": Network.FACEBOOK.value,
+                "cpm_linkedin": rates.cpm_linkedin,
+                "cpm_x": rates.cpm_x,
+                "cpm_facebook": rates.cpm_facebook,
+                "cpc": rates.cpc,
+            },
         )
-        .order_by()
-        .values_list("pk", "user_id", "content_id", "network", "mode", "published_at")
-    ]
-    shares = [share for share in shares if share[6] in wanted]
-    api_ids = [share[0] for share in shares if share[4] == ShareMode.API]
-    followers = dict(
-        MetricPoll.objects.filter(share_id__in=api_ids, followers__isnull=False).values_list(
-            "share_id", "followers"
-        )
-    )
-    with_impressions = set(
-        MetricSnapshot.objects.filter(share_id__in=api_ids, impressions__isnull=False)
-        .order_by()
-        .values_list("share_id", flat=True)
-        .distinct()
-    )
-    link_reach = _link_followers(
-        org,
-        [
-            (pk, user, network, at)
-            for pk, user, _c, network, mode, at, _d in shares
-            if mode != "api"
-        ],
-        end,
-    )
-    for pk, user_id, content_id, network, mode, _at, day in shares:
-        row = rows[day][(user_id, content_id, network)]
-        if mode == ShareMode.API:
-            row.shares += 1
-            reach = followers.get(pk, 0)
-            known = pk in with_impressions
-        else:
-            row.link_confirmations += 1
-            reach = link_reach.get(pk, 0)
-            known = False
-        row.potential_reach += reach
-        if not known:
-            row.stand_in += reach
-            row.reach_stands_in = True
-
-    visitors: dict[tuple[date, Key], set[str]] = defaultdict(set)
-    for sharer, content_id, network, clicked_at, visitor in (
-        Click.objects.filter(
-            organization_id=org, clicked_at__gte=start, clicked_at__lt=end, is_self=False
-        )
-        .order_by()
-        .values_list("sharer_id", "content_id", "network", "clicked_at", "visitor")
-    ):
-        day = _local_day(clicked_at, zone)
-        if day in wanted:
-            rows[day][(sharer, content_id, network)].clicks += 1
-            visitors[(day, (sharer, content_id, network))].add(visitor)
-    for (day, key), seen in visitors.items():
-        rows[day][key].unique_clicks = len(seen)
-
-    _add_growth(org, zone, start, end, wanted, rows)
-
-    DailyRollup.objects.filter(organization_id=org, day__in=days).delete()
-    DailyRollup.objects.bulk_create(
-        [
-            DailyRollup(
-                organization_id=org,
-                day=day,
-                user_id=user_id,
-                content_id=content_id,
-                network=network,
-                shares=row.shares,
-                link_confirmations=row.link_confirmations,
-                clicks=row.clicks,
-                unique_clicks=row.unique_clicks,
-                reactions=row.reactions,
-                comments=row.comments,
-                reshares=row.reshares,
-                impressions=row.impressions,
-                potential_reach=row.potential_reach,
-                reach_stands_in=row.reach_stands_in,
-                emv=emv_compute(
-                    cpm=rates.cpm_for(network),
-                    cpc=rates.cpc,
-                    impressions=row.impressions,
-                    clicks=row.clicks,
-                    stand_in=row.stand_in,
-                ),
-            )
-            for day in days
-            for (user_id, content_id, network), row in sorted(rows[day].items())
-            if not row.empty()
-        ],
-        batch_size=500,
-    )
-
-
-def _add_growth(
-    org: int,
-    zone: ZoneInfo,
-    start: datetime,
-    end: datetime,
-    wanted: set[date],
-    rows: dict[date, dict[Key, _Row]],
-) -> None:
-    """Metric growth per day: the running maximum of each count at the day's end minus
-    the one at its start, for the shares polled in the range."""
-    polled = MetricSnapshot.objects.filter(
-        organization_id=org, fetched_at__gte=start, fetched_at__lt=end
-    ).values("share_id")
-    keys = {
-        pk: (user, content, network)
-        for pk, user, content, network in Share.objects.filter(pk__in=polled)
-        .order_by()
-        .values_list("pk", "user_id", "content_id", "network")
-    }
-    if not keys:
-        return
-    # The running maximum before the range, in one aggregate: earlier snapshots are not read.
-    running: dict[int, list[int | None]] = {
-        row["share_id"]: [row[f"max_{field}"] for field in GROWTH_FIELDS]
-        for row in MetricSnapshot.objects.filter(share__in=polled, fetched_at__lt=start)
-        .order_by()
-        .values("share_id")
-        .annotate(**{f"max_{field}": Max(field) for field in GROWTH_FIELDS})
-    }
-    before: dict[tuple[int, date], list[int | None]] = {}
-    after: dict[tuple[int, date], list[int | None]] = {}
-    for share_id, fetched_at, *counts in (
-        MetricSnapshot.objects.filter(share__in=polled, fetched_at__gte=start, fetched_at__lt=end)
-        .order_by("share_id", "fetched_at", "pk")
-        .values_list("share_id", "fetched_at", *GROWTH_FIELDS)
-    ):
-        current = running.setdefault(share_id, [None] * len(GROWTH_FIELDS))
-        bucket = (share_id, _local_day(fetched_at, zone))
-        if bucket not in before:
-            before[bucket] = list(current)
-        for index, count in enumerate(counts):
-            if count is not None and (current[index] is None or count > current[index]):
-                current[index] = count
-        after[bucket] = list(current)
-    for (share_id, day), ended in after.items():
-        if day not in wanted:
-            continue
-        row = rows[day][keys[share_id]]
-        for index, field in enumerate(GROWTH_FIELDS):
-            if ended[index] is not None:
-                grown = ended[index] - (before[(share_id, day)][index] or 0)
-                setattr(row, field, getattr(row, field) + grown)
-
-
-def _link_followers(
-    org: int, links: list[tuple[int, int, str, datetime]], end: datetime
-) -> dict[int, int]:
-    """Followers for share-link shares: the figure of the same person's latest API share on
-    that network published at or before the link was confirmed."""
-    if not links:
-        return {}
-    known: dict[tuple[int, str], list[tuple[datetime, int]]] = defaultdict(list)
-    for user_id, network, published_at, followers in (
-        MetricPoll.objects.filter(
-            organization_id=org,
-            share__user_id__in={user for _pk, user, _n, _at in links},
-            share__published_at__lt=end,
-            followers__isnull=False,
-        )
-        .order_by("share__published_at", "share_id")
-        .values_list("share__user_id", "share__network", "share__published_at", "followers")
-    ):
-        known[(user_id, network)].append((published_at, followers))
-    found = {}
-    for pk, user_id, network, at in links:
-        earlier = [count for moment, count in known.get((user_id, network), []) if moment <= at]
-        if earlier:
-            found[pk] = earlier[-1]
-    return found

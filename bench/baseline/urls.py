@@ -8,4 +8,5 @@ urlpatterns = [
     path("healthz", views.healthz),
     path("s/<str:code>", views.redirect),
     path("api/v1/feed/", views.feed),
+    path("feed/", views.page),
 ]

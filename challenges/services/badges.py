@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import translation
@@ -135,3 +135,49 @@ def top_suggester_award(*, organization: Organization, month: date) -> list[Badg
         if award is not None:
             awarded.append(award)
     return awarded
+
+
+def badges_award_many(
+    *, users: list[User], badge: str, keys: dict[int, str], awarded_at: datetime
+) -> list[int]:
+    """`badge_award` for many people at once: one INSERT that skips the keys awarded
+    before (the unique key stays the idempotency), then one notification call per
+    language for those newly awarded. Returns their ids."""
+    from notifications.services import notification_create_many
+
+    if badge not in BadgeKind.values:
+        raise ValueError(f"Unknown badge {badge!r}")
+    if not users:
+        return []
+    table = connection.ops.quote_name(BadgeAward._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(awarded_at)
+    key = connection.ops.quote_name("key")
+    awarded: set[int] = set()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for first in range(0, len(users), 1000):
+            chunk = users[first : first + 1000]
+            params: list[object] = []
+            for user in chunk:
+                assert user.organization_id is not None
+                params += [user.organization_id, user.pk, badge, keys[user.pk], at]
+            rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (organization_id, user_id, badge, {key}, awarded_at) "  # noqa: S608
+                f"VALUES {rows} ON CONFLICT ({key}) DO NOTHING RETURNING user_id",
+                params,
+            )
+            awarded |= {row[0] for row in cursor.fetchall()}
+        by_language: dict[str, list[User]] = {}
+        for user in users:
+            if user.pk in awarded:
+                by_language.setdefault(user.language, []).append(user)
+        for language, people in sorted(by_language.items()):
+            with translation.override(language):
+                notification_create_many(
+                    recipients=people,
+                    kind="challenges.badge",
+                    title=_("New badge: %(badge)s") % {"badge": BadgeKind(badge).label},
+                    body=badge_description(badge),
+                    url=reverse("profile"),
+                )
+    return sorted(awarded)

@@ -31,10 +31,10 @@ from challenges.models import (
     Score,
     ScoringEvent,
 )
-from challenges.services.badges import badge_award
-from challenges.services.points import points_award, scoring_points
+from challenges.services.badges import badges_award_many
+from challenges.services.points import Award, points_award_many, scoring_points
 from content.models import Content, Network, Topic
-from notifications.services import notification_create
+from notifications.services import notification_create_many
 from organizations.audit import audit_record
 from organizations.dates import date_error
 from organizations.errors import ConflictError, DomainError, PermissionDeniedError
@@ -338,33 +338,41 @@ def challenge_announce_launch(*, challenge_id: int, now: datetime | None = None)
     return True
 
 
+# Results claimed, paid and announced per transaction: large enough that a big
+# organisation pays in a few statements, small enough that Score rows are not locked long.
+PAY_BATCH = 2000
+
+
 def challenge_results_pay(*, challenge_id: int, now: datetime | None = None) -> int:
-    """Pay and announce the frozen results, one result at a time: each result row is
-    claimed with its payments and notification in a short transaction of its own, so
-    every person is paid once, score rows are never locked for long, and a run that
-    stops halfway is finished by the next one. Returns the number of results handled."""
+    """Pay and announce the frozen results, a batch at a time: each batch of result rows
+    is claimed (locked, skipping those another runner holds, and marked paid) with its
+    payments, badges and notifications in one transaction, so every person is paid once,
+    and a run that stops halfway is finished by the next one. Set-based: a few statements
+    per batch whatever its size. Returns the number of results handled."""
     now = now or timezone.now()
     challenge = _loaded(challenge_id)
     if challenge.status != ChallengeStatus.ENDED:
         return 0
-    members = metrics.participants_of(challenge).members_of
+    members: dict[int, set[int]] = {}
+    if challenge.mode == ChallengeMode.TEAM:
+        members = metrics.participants_of(challenge).members_of
     completion = scoring_points(
         organization_id=challenge.organization_id, event=ScoringEvent.CHALLENGE_COMPLETED
     )
     handled = 0
-    pending = challenge.results.filter(paid_at__isnull=True).values_list("pk", flat=True)
-    for result_id in list(pending):
+    while True:
         with transaction.atomic():
-            claimed = ChallengeResult.objects.filter(pk=result_id, paid_at__isnull=True).update(
-                paid_at=now
+            claimed = list(
+                ChallengeResult.objects.filter(challenge_id=challenge_id, paid_at__isnull=True)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values_list("pk", "user_id", "team_id", "is_winner", "goal_reached")[:PAY_BATCH]
             )
             if not claimed:
-                continue  # another runner has it
-            result = ChallengeResult.objects.get(pk=result_id)
-            ids = members.get(result.team_id, set()) if result.team_id else {result.user_id}
-            for person in User.objects.filter(pk__in=ids, is_active=True):
-                _pay_one(challenge, result, person, completion)
-            handled += 1
+                break
+            ChallengeResult.objects.filter(pk__in=[row[0] for row in claimed]).update(paid_at=now)
+            _pay_batch(challenge, claimed, members, completion)
+            handled += len(claimed)
     if not challenge.results.filter(paid_at__isnull=True).exists():
         Challenge.objects.filter(pk=challenge_id, results_paid_at__isnull=True).update(
             results_paid_at=now
@@ -372,55 +380,93 @@ def challenge_results_pay(*, challenge_id: int, now: datetime | None = None) -> 
     return handled
 
 
-def _pay_one(challenge: Challenge, result: ChallengeResult, person: User, completion: int) -> None:
+WON, COMPLETED, TOLD = "won", "completed", "told"
+
+
+def _pay_batch(
+    challenge: Challenge,
+    claimed: list[tuple[int, int | None, int | None, bool, bool]],
+    members: dict[int, set[int]],
+    completion: int,
+) -> None:
     """The bonus goes to winners (or, with a goal and no ranking, to whoever reached the
     goal); reaching the goal pays the organisation's "challenge completed" points; winners
-    get the badge. Each payment has its own source key: never paid twice."""
+    get the badge; everyone is told. Each payment has its own source key: never paid
+    twice (a person in two winning teams is paid once, told once per team)."""
+    people_of = {
+        pk: (members.get(team_id, set()) if team_id else {user_id})
+        for pk, user_id, team_id, _won, _reached in claimed
+    }
+    ids = set().union(*people_of.values()) if people_of else set()
+    users = {
+        user.pk: user
+        for user in User.objects.filter(
+            pk__in=ids, organization_id=challenge.organization_id, is_active=True
+        ).only("id", "organization_id", "language", "is_active", "email")
+    }
     prefix = metrics.bonus_key_prefix(challenge.pk)
-    paid_at = challenge.ends_at
-    earns_bonus = result.is_winner if challenge.winners_count else result.goal_reached
-    if earns_bonus:
-        points_award(
-            user=person,
-            reason=PointReason.CHALLENGE_BONUS,
-            points=challenge.bonus_points,
-            source_key=f"{prefix}bonus:{person.pk}",
-            occurred_at=paid_at,
-            note=challenge.title,
-        )
-    if result.goal_reached:
-        points_award(
-            user=person,
-            reason=PointReason.CHALLENGE_COMPLETED,
-            points=completion,
-            source_key=f"{prefix}completed:{person.pk}",
-            occurred_at=paid_at,
-            note=challenge.title,
-        )
-    if result.is_winner:
-        badge_award(
-            user=person,
-            badge=BadgeKind.CHALLENGE_WINNER,
-            key=f"challenge_winner:{challenge.pk}:{person.pk}",
-            awarded_at=paid_at,
-        )
-    with translation.override(person.language):
-        if result.is_winner:
-            title = _("You won the challenge “%(title)s”!") % {"title": challenge.title}
-            body = challenge.prize
-        elif result.goal_reached:
-            title = _("You completed the challenge “%(title)s”") % {"title": challenge.title}
-            body = ""
-        else:
-            title = _("The results of “%(title)s” are out") % {"title": challenge.title}
-            body = ""
-        notification_create(
-            recipient=person,
-            kind=KIND_RESULTS,
-            title=title,
-            body=body,
-            url=reverse("challenge_detail", args=[challenge.pk]),
-        )
+    awards: list[Award] = []
+    winners: dict[int, User] = {}
+    told: dict[tuple[str, str], list[User]] = {}
+    for pk, _user_id, _team_id, is_winner, goal_reached in claimed:
+        earns_bonus = is_winner if challenge.winners_count else goal_reached
+        message = WON if is_winner else COMPLETED if goal_reached else TOLD
+        for person_id in sorted(people_of[pk]):
+            person = users.get(person_id)
+            if person is None:
+                continue
+            if earns_bonus:
+                awards.append(
+                    Award(
+                        person.pk,
+                        PointReason.CHALLENGE_BONUS,
+                        challenge.bonus_points,
+                        f"{prefix}bonus:{person.pk}",
+                        challenge.title,
+                    )
+                )
+            if goal_reached:
+                awards.append(
+                    Award(
+                        person.pk,
+                        PointReason.CHALLENGE_COMPLETED,
+                        completion,
+                        f"{prefix}completed:{person.pk}",
+                        challenge.title,
+                    )
+                )
+            if is_winner:
+                winners[person.pk] = person
+            told.setdefault((message, person.language), []).append(person)
+    # The same key twice in one INSERT (a person in two teams) would fail the statement.
+    awards = list({award.source_key: award for award in awards}.values())
+    points_award_many(
+        organization=challenge.organization,
+        users=users,
+        awards=awards,
+        occurred_at=challenge.ends_at,
+    )
+    badges_award_many(
+        users=list(winners.values()),
+        badge=BadgeKind.CHALLENGE_WINNER,
+        keys={pk: f"challenge_winner:{challenge.pk}:{pk}" for pk in winners},
+        awarded_at=challenge.ends_at,
+    )
+    url = reverse("challenge_detail", args=[challenge.pk])
+    for (message, language), people in sorted(told.items()):
+        with translation.override(language):
+            if message == WON:
+                title = _("You won the challenge “%(title)s”!") % {"title": challenge.title}
+                body = challenge.prize
+            elif message == COMPLETED:
+                title = _("You completed the challenge “%(title)s”") % {"title": challenge.title}
+                body = ""
+            else:
+                title = _("The results of “%(title)s” are out") % {"title": challenge.title}
+                body = ""
+            notification_create_many(
+                recipients=people, kind=KIND_RESULTS, title=title, body=body, url=url
+            )
 
 
 def _loaded(challenge_id: int) -> Challenge:
@@ -499,10 +545,14 @@ def _freeze(challenge: Challenge, participants: metrics.Participants) -> list[Ch
 def _announce_launch(challenge: Challenge) -> None:
     participants = metrics.participants_of(challenge)
     url = reverse("challenge_detail", args=[challenge.pk])
+    by_language: dict[str, list[User]] = {}
     for user in User.objects.filter(pk__in=participants.user_ids):
-        with translation.override(user.language):
-            notification_create(
-                recipient=user,
+        by_language.setdefault(user.language, []).append(user)
+    # One bulk call per language: rows, emails and pushes created in batches, not per person.
+    for language, recipients in by_language.items():
+        with translation.override(language):
+            notification_create_many(
+                recipients=recipients,
                 kind=KIND_LAUNCHED,
                 title=_("New challenge: %(title)s") % {"title": challenge.title},
                 body=challenge.why_it_matters[:500],

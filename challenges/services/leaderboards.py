@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -44,17 +45,63 @@ MEMBER_DIGITS = 12
 _EMPTY = "~"
 _down_until: dict[str, float] = {}
 
+# KEYS: per period the listed set, the hidden set, the team set and the team totals;
+# then the hidden members, each person's teams, each team's size. ARGV: points, member.
+# A team's score is minus its average per member in tenths, rounded half up in integers
+# (`team_tenths`), so Redis and the database rank teams alike.
 _INCREMENT = """
-local hidden = redis.call('SISMEMBER', KEYS[#KEYS], ARGV[2]) == 1
-for i = 1, #KEYS - 1, 2 do
+local n = #KEYS
+local hidden = redis.call('SISMEMBER', KEYS[n - 2], ARGV[2]) == 1
+local points = tonumber(ARGV[1])
+local teams = nil
+for i = 1, n - 3, 4 do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     local target = KEYS[i]
     if hidden then target = KEYS[i + 1] end
-    local left = redis.call('ZINCRBY', target, -tonumber(ARGV[1]), ARGV[2])
+    local left = redis.call('ZINCRBY', target, -points, ARGV[2])
     if tonumber(left) == 0 then redis.call('ZREM', target, ARGV[2]) end
+  end
+  if redis.call('EXISTS', KEYS[i + 2]) == 1 then
+    if teams == nil then
+      if redis.call('EXISTS', KEYS[n - 1]) == 0 or redis.call('EXISTS', KEYS[n]) == 0 then
+        teams = false
+      else
+        teams = redis.call('HGET', KEYS[n - 1], ARGV[2]) or ''
+      end
+    end
+    if teams == false then
+      -- Who belongs where is gone: the next reader rebuilds the team sets.
+      redis.call('DEL', KEYS[i + 2], KEYS[i + 3])
+    else
+      for team in string.gmatch(teams, '[^,]+') do
+        local total = redis.call('HINCRBY', KEYS[i + 3], team, points)
+        local size = tonumber(redis.call('HGET', KEYS[n], team) or '0')
+        if total > 0 and size > 0 then
+          redis.call('ZADD', KEYS[i + 2], -math.floor((20 * total + size) / (2 * size)), team)
+        else
+          redis.call('ZREM', KEYS[i + 2], team)
+        end
+      end
+    end
   end
 end
 return 1
+"""
+
+# The caller's teams on the team board: for each, its score and how many teams score
+# strictly better (its rank is one more).
+_TEAMS_OF = """
+local teams = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+local found = {}
+for team in string.gmatch(teams, '[^,]+') do
+  local score = redis.call('ZSCORE', KEYS[1], team)
+  if score then
+    found[#found + 1] = team
+    found[#found + 1] = score
+    found[#found + 1] = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. score)
+  end
+end
+return found
 """
 
 # The caller's window: their score, whether they are hidden, the index of the window's
@@ -142,6 +189,86 @@ def leaderboard_member(user_id: int) -> str:
     return f"{user_id:0{MEMBER_DIGITS}d}"
 
 
+def _team_keys(key: str) -> tuple[str, str]:
+    """A period's team board (a sorted set) and its team totals (a hash)."""
+    return f"{key}:teams", f"{key}:team_totals"
+
+
+def _team_of_key(organization_id: int) -> str:
+    """Each active person's teams, those above them included ("t1,t2"), for increments."""
+    return f"{settings.LEADERBOARD_KEY_PREFIX}:{organization_id}:teams:of"
+
+
+def _team_sizes_key(organization_id: int) -> str:
+    return f"{settings.LEADERBOARD_KEY_PREFIX}:{organization_id}:teams:sizes"
+
+
+def _team_labels_key(organization_id: int) -> str:
+    return f"{settings.LEADERBOARD_KEY_PREFIX}:{organization_id}:teams:labels"
+
+
+def _org_team_keys(organization_id: int) -> list[str]:
+    return [
+        _team_of_key(organization_id),
+        _team_sizes_key(organization_id),
+        _team_labels_key(organization_id),
+    ]
+
+
+def team_tenths(total: int, size: int) -> int:
+    """A team's points per member in tenths, rounded half up with integers only (the
+    increment script computes the same in Lua)."""
+    return (20 * total + size) // (2 * size)
+
+
+@dataclass
+class TeamStructure:
+    """Who counts in which team (a person counts in their teams and every team above),
+    each team's active members and its label with its parents ("Sales › Paris")."""
+
+    teams_of: dict[int, set[int]]
+    sizes: dict[int, int]
+    labels: dict[int, str]
+
+    def totals(self, scores: dict[int, int]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for user_id, points in scores.items():
+            for team_id in self.teams_of.get(user_id, ()):
+                found[team_id] = found.get(team_id, 0) + points
+        return found
+
+
+def team_structure(organization_id: int) -> TeamStructure:
+    """The organisation's teams and active memberships (two queries), walked up the tree
+    once per team rather than down once per team."""
+    from organizations.models import Team
+
+    teams = list(
+        Team.objects.filter(organization_id=organization_id).values_list("pk", "name", "parent_id")
+    )
+    parent_of = {pk: parent for pk, _name, parent in teams}
+    names = {pk: name for pk, name, _parent in teams}
+    chains: dict[int, list[int]] = {}
+    for pk in names:
+        chain, current = [], pk
+        while current is not None and current not in chain and current in names:
+            chain.append(current)
+            current = parent_of[current]
+        chains[pk] = chain
+    labels = {pk: " › ".join(names[t] for t in reversed(chain)) for pk, chain in chains.items()}
+    teams_of: dict[int, set[int]] = {}
+    rows = User.teams.through.objects.filter(
+        team__organization_id=organization_id, user__is_active=True
+    ).values_list("user_id", "team_id")
+    for user_id, team_id in rows:
+        teams_of.setdefault(user_id, set()).update(chains.get(team_id, ()))
+    sizes: dict[int, int] = {}
+    for found in teams_of.values():
+        for team_id in found:
+            sizes[team_id] = sizes.get(team_id, 0) + 1
+    return TeamStructure(teams_of, sizes, labels)
+
+
 def _pairs(rows: list) -> list[tuple[int, int]]:
     """(user id, points) of ZRANGE ... WITHSCORES rows, without the built marker."""
     found = []
@@ -227,33 +354,90 @@ def board_scores_from_database(
     return listed, unlisted
 
 
+# Members per ZADD / HSET while a set is rebuilt: big sets go in pieces, in one pipeline.
+REBUILD_CHUNK = 10_000
+
+
+def _load(pipe, command: str, key: str, mapping: dict) -> None:  # type: ignore[no-untyped-def]
+    items = list(mapping.items())
+    for first in range(0, len(items), REBUILD_CHUNK):
+        getattr(pipe, command)(key, mapping=dict(items[first : first + REBUILD_CHUNK]))
+
+
 def leaderboard_rebuild(
-    *, organization_id: int, period: str, now: datetime | None = None, time_zone: str
+    *,
+    organization_id: int,
+    period: str,
+    now: datetime | None = None,
+    time_zone: str,
+    structure: TeamStructure | None = None,
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """Recompute one period's sets from the ledger and swap them in atomically. Raises
-    the Redis error when Redis is unreachable."""
+    """Recompute one period's sets (people, hidden people, teams) from the ledger: built
+    aside in pieces in one pipeline, then swapped in atomically. Raises the Redis error
+    when Redis is unreachable."""
     now = now or timezone.now()
     zone = ZoneInfo(time_zone)
     listed, unlisted = board_scores_from_database(
         organization_id=organization_id, period=period, now=now, zone=zone
     )
     hidden = _hidden_ids(organization_id)
+    structure = structure or team_structure(organization_id)
+    totals = structure.totals({**listed, **unlisted})
     client = _client_for(settings.REDIS_URL)
     key = leaderboard_key(organization_id=organization_id, period=period, moment=now, zone=zone)
-    pipe = client.pipeline(transaction=True)
+    teams_key, totals_key = _team_keys(key)
+    swaps: list[tuple[str, str]] = []
+    pipe = client.pipeline(transaction=False)
+    # Its own names: two rebuilds at once never load into each other's half-built sets.
+    run = uuid.uuid4().hex[:12]
+
+    def aside(target: str) -> str:
+        building = f"{target}:building:{run}"
+        swaps.append((building, target))
+        return building
+
     for target, scores in ((key, listed), (_unlisted_key(key), unlisted)):
-        building = f"{target}:building"
-        pipe.delete(building)
+        building = aside(target)
         members = {leaderboard_member(uid): -points for uid, points in scores.items()}
-        pipe.zadd(building, {**members, _EMPTY: float("inf")})
+        _load(pipe, "zadd", building, {**members, _EMPTY: float("inf")})
+    ranked = {
+        leaderboard_member(team_id): -team_tenths(total, structure.sizes[team_id])
+        for team_id, total in totals.items()
+        if total > 0 and structure.sizes.get(team_id)
+    }
+    _load(pipe, "zadd", aside(teams_key), {**ranked, _EMPTY: float("inf")})
+    _load(
+        pipe,
+        "hset",
+        aside(totals_key),
+        {leaderboard_member(t): total for t, total in totals.items()} or {_EMPTY: 0},
+    )
+    org_hashes = {
+        _team_of_key(organization_id): {
+            leaderboard_member(uid): ",".join(leaderboard_member(t) for t in sorted(found))
+            for uid, found in structure.teams_of.items()
+        },
+        _team_sizes_key(organization_id): {
+            leaderboard_member(t): size for t, size in structure.sizes.items()
+        },
+        _team_labels_key(organization_id): {
+            leaderboard_member(t): label for t, label in structure.labels.items()
+        },
+    }
+    for target, mapping in org_hashes.items():
+        _load(pipe, "hset", aside(target), mapping or {_EMPTY: ""})
+    for building, _target in swaps:
         pipe.expire(building, KEY_TTL_SECONDS)
-        pipe.rename(building, target)
-    hidden_key = _hidden_key(organization_id)
-    pipe.delete(hidden_key)
-    if hidden_members := [leaderboard_member(uid) for uid in hidden]:
-        pipe.sadd(hidden_key, *hidden_members)
-        pipe.expire(hidden_key, KEY_TTL_SECONDS)
     pipe.execute()
+    swap = client.pipeline(transaction=True)
+    for building, target in swaps:
+        swap.rename(building, target)
+    hidden_key = _hidden_key(organization_id)
+    swap.delete(hidden_key)
+    if hidden_members := [leaderboard_member(uid) for uid in hidden]:
+        swap.sadd(hidden_key, *hidden_members)
+        swap.expire(hidden_key, KEY_TTL_SECONDS)
+    swap.execute()
     return listed, unlisted
 
 
@@ -264,9 +448,14 @@ def leaderboards_rebuild_all(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     for organization_id, time_zone in Organization.objects.values_list("pk", "time_zone"):
+        structure = team_structure(organization_id)
         for period in PERIODS:
             leaderboard_rebuild(
-                organization_id=organization_id, period=period, now=now, time_zone=time_zone
+                organization_id=organization_id,
+                period=period,
+                now=now,
+                time_zone=time_zone,
+                structure=structure,
             )
             count += 1
     return count
@@ -404,6 +593,89 @@ def people_board(
     return DatabasePeopleBoard(*board_scores_from_database(**args))  # type: ignore[arg-type]
 
 
+class RedisTeamBoard:
+    """The team board of a period read from its sorted set a page at a time: the ranked
+    teams (points per member in tenths), their labels and sizes for the page only, and
+    the caller's teams with their ranks. Any Redis error is raised to the caller, which
+    answers from the database."""
+
+    source = "redis"
+
+    def __init__(self, client, key: str, organization_id: int) -> None:  # type: ignore[no-untyped-def]
+        self._client = client
+        self._key = _team_keys(key)[0]
+        self._organization_id = organization_id
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = max(0, int(self._client.zcard(self._key)) - 1)
+        return self._count
+
+    def slice(self, start: int, stop: int) -> tuple[list[tuple[int, int]], int]:
+        """Rows (team id, tenths) from `start` and how many teams score strictly above
+        the first."""
+        if stop <= start:
+            return [], 0
+        above, rows = _script(settings.REDIS_URL, _SLICE)(keys=[self._key], args=[start, stop - 1])
+        return _pairs(rows), int(above)
+
+    def describe(self, team_ids: list[int]) -> dict[int, tuple[str, int]]:
+        """(label, active members) of the given teams."""
+        if not team_ids:
+            return {}
+        members = [leaderboard_member(t) for t in team_ids]
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hmget(_team_labels_key(self._organization_id), members)
+        pipe.hmget(_team_sizes_key(self._organization_id), members)
+        labels, sizes = pipe.execute()
+        return {
+            team_id: ((label or b"").decode(), int(size or 0))
+            for team_id, label, size in zip(team_ids, labels, sizes, strict=True)
+        }
+
+    def teams_of(self, user_id: int) -> list[tuple[int, int, int]]:
+        """The caller's ranked teams as (team id, tenths, teams strictly above)."""
+        found = _script(settings.REDIS_URL, _TEAMS_OF)(
+            keys=[self._key, _team_of_key(self._organization_id)],
+            args=[leaderboard_member(user_id)],
+        )
+        return [
+            (int(team), -int(float(score)), int(above))
+            for team, score, above in zip(found[::3], found[1::3], found[2::3], strict=True)
+        ]
+
+
+def team_board(
+    *, organization_id: int, period: str, time_zone: str, now: datetime | None = None
+) -> RedisTeamBoard | None:
+    """The team board of a period from Redis (its sets built from the ledger when
+    missing), or None when Redis is absent or down: the caller ranks from the database."""
+    now = now or timezone.now()
+    zone = ZoneInfo(time_zone)
+    client = _client()
+    if client is None:
+        return None
+    key = leaderboard_key(organization_id=organization_id, period=period, moment=now, zone=zone)
+    try:
+        pipe = client.pipeline(transaction=False)
+        for name in (_team_keys(key)[0], *_org_team_keys(organization_id)):
+            pipe.exists(name)
+        if not all(pipe.execute()):
+            leaderboard_rebuild(
+                organization_id=organization_id, period=period, now=now, time_zone=time_zone
+            )
+        return RedisTeamBoard(client, key, organization_id)
+    except Exception as error:  # any Redis failure: the database answers instead
+        _mark_down(error)
+    return None
+
+
+def leaderboards_mark_down(error: Exception) -> None:
+    """A reader met a Redis error mid-request: the database answers for a while."""
+    _mark_down(error)
+
+
 def period_scores(
     *, organization_id: int, period: str, time_zone: str, now: datetime | None = None
 ) -> tuple[dict[int, int], dict[int, int], str]:
@@ -481,41 +753,75 @@ def member_scores(
     )
 
 
-def leaderboard_entry_recorded(
-    *, organization_id: int, user_id: int, points: int, occurred_at: datetime, time_zone: str
-) -> None:
-    """Move the sets an entry counts in (after commit). Sets that do not exist are left
-    alone: the next reader builds them from the ledger, this entry included."""
-    client = _client()
-    if client is None:
-        return
-    zone = ZoneInfo(time_zone)
+def _increment_keys(*, organization_id: int, occurred_at: datetime, zone: ZoneInfo) -> list[str]:
     keys = []
     for period in PERIODS:
         key = leaderboard_key(
             organization_id=organization_id, period=period, moment=occurred_at, zone=zone
         )
-        keys += [key, _unlisted_key(key)]
+        keys += [key, _unlisted_key(key), *_team_keys(key)]
+    return [
+        *keys,
+        _hidden_key(organization_id),
+        _team_of_key(organization_id),
+        _team_sizes_key(organization_id),
+    ]
+
+
+def leaderboard_entry_recorded(
+    *, organization_id: int, user_id: int, points: int, occurred_at: datetime, time_zone: str
+) -> None:
+    """Move the sets an entry counts in (after commit): the person's, and their teams'
+    in the same script. Sets that do not exist are left alone: the next reader builds
+    them from the ledger, this entry included."""
+    leaderboard_entries_recorded(
+        organization_id=organization_id,
+        entries=[(user_id, points)],
+        occurred_at=occurred_at,
+        time_zone=time_zone,
+    )
+
+
+def leaderboard_entries_recorded(
+    *,
+    organization_id: int,
+    entries: list[tuple[int, int]],
+    occurred_at: datetime,
+    time_zone: str,
+) -> None:
+    """Move the sets for many (user id, points) entries of one moment: one pipeline of
+    increments, a round trip per few thousand people rather than one each."""
+    client = _client()
+    if client is None or not entries:
+        return
+    keys = _increment_keys(
+        organization_id=organization_id, occurred_at=occurred_at, zone=ZoneInfo(time_zone)
+    )
+    script = _script(settings.REDIS_URL, _INCREMENT)
     try:
-        _script(settings.REDIS_URL, _INCREMENT)(
-            keys=[*keys, _hidden_key(organization_id)], args=[points, leaderboard_member(user_id)]
-        )
+        for first in range(0, len(entries), REBUILD_CHUNK):
+            pipe = client.pipeline(transaction=False)
+            for user_id, points in entries[first : first + REBUILD_CHUNK]:
+                if points:
+                    script(keys=keys, args=[points, leaderboard_member(user_id)], client=pipe)
+            pipe.execute()
     except Exception as error:
         _mark_down(error)
 
 
 def leaderboards_drop_current(*, organization_id: int, time_zone: str) -> None:
     """Drop the organisation's current sets, rebuilt by their next reader: someone was
-    hidden, shown again, or left (rare; a rebuild is simpler than moving them)."""
+    hidden, shown again, or left, or the teams changed (rare; a rebuild is simpler than
+    moving them)."""
     client = _client()
     if client is None:
         return
     now = timezone.now()
     zone = ZoneInfo(time_zone)
-    keys = [_hidden_key(organization_id)]
+    keys = [_hidden_key(organization_id), *_org_team_keys(organization_id)]
     for period in PERIODS:
         key = leaderboard_key(organization_id=organization_id, period=period, moment=now, zone=zone)
-        keys += [key, _unlisted_key(key)]
+        keys += [key, _unlisted_key(key), *_team_keys(key)]
     try:
         client.delete(*keys)
     except Exception as error:
@@ -557,3 +863,22 @@ def on_score_saved(sender: type, instance: Score, **kwargs: object) -> None:
     """A Score saved whole (the Django admin; the ledger only updates it) may have changed
     the privacy choice."""
     _drop_for(instance.organization_id)
+
+
+def on_team_changed(sender: type, instance: object, **kwargs: object) -> None:
+    """A team created, renamed, moved or deleted: the team sets are rebuilt."""
+    organization_id = getattr(instance, "organization_id", None)
+    if organization_id is not None:
+        _drop_for(organization_id)
+
+
+def on_memberships_changed(
+    sender: type, instance: object, action: str, pk_set: set[int] | None, **kwargs: object
+) -> None:
+    """Someone joined or left a team (either side of User.teams): the team sets are
+    rebuilt by their next reader."""
+    if not action.startswith("post_"):
+        return
+    organization_id = getattr(instance, "organization_id", None)
+    if organization_id is not None:
+        _drop_for(organization_id)

@@ -7,12 +7,13 @@ Leaderboards in Redis are told after commit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
@@ -401,3 +402,186 @@ def _level_up(*, user: User, level_name: tuple[str, str], to: int) -> None:
             body=_("Keep sharing to reach the next one."),
             url=reverse("profile"),
         )
+
+
+# --- many awards at once (a challenge's results) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Award:
+    """One payment of `points_award_many`: what `points_award` takes, for one person."""
+
+    user_id: int
+    reason: str
+    points: int
+    source_key: str
+    note: str = ""
+
+
+# Rows per INSERT: well under SQLite's limit on bound parameters (32,766).
+_INSERT_CHUNK = 1000
+
+
+def _ledger_insert(
+    *, organization_id: int, awards: list[Award], occurred_at: datetime
+) -> dict[int, int]:
+    """Insert the entries whose source key is new, in multi-row INSERTs that skip the keys
+    already paid (ON CONFLICT DO NOTHING: the unique key stays the idempotency, even
+    against a concurrent runner); the points each person was actually paid."""
+    table = connection.ops.quote_name(PointEntry._meta.db_table)
+    columns = (
+        "organization_id, user_id, reason, points, spendable_delta, source_key, note, "
+        "occurred_at, created_at"
+    )
+    occurred = connection.ops.adapt_datetimefield_value(occurred_at)
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    paid: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        for first in range(0, len(awards), _INSERT_CHUNK):
+            chunk = awards[first : first + _INSERT_CHUNK]
+            params: list[object] = []
+            for award in chunk:
+                params += [
+                    organization_id,
+                    award.user_id,
+                    award.reason,
+                    award.points,
+                    award.points,
+                    award.source_key[:150],
+                    award.note[:300],
+                    occurred,
+                    created,
+                ]
+            rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {rows} "  # noqa: S608  (no user input)
+                "ON CONFLICT (source_key) DO NOTHING RETURNING user_id, points",
+                params,
+            )
+            for user_id, points in cursor.fetchall():
+                paid[user_id] = paid.get(user_id, 0) + points
+    return paid
+
+
+def _scores_add(*, organization_id: int, paid: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """Add each person's new points to their Score in one UPSERT per chunk (the row is
+    created for a first entry): (lifetime points, level announced) after the move."""
+    table = connection.ops.quote_name(Score._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    items = sorted(paid.items())
+    moved: dict[int, tuple[int, int]] = {}
+    with connection.cursor() as cursor:
+        for first in range(0, len(items), _INSERT_CHUNK):
+            chunk = items[first : first + _INSERT_CHUNK]
+            params: list[object] = []
+            for user_id, points in chunk:
+                params += [user_id, organization_id, points, points, now]
+            rows = ", ".join(["(%s, %s, %s, %s, FALSE, 0, 0, 0, 0, 0, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, organization_id, lifetime_points, "  # noqa: S608
+                "spendable_points, hidden_from_rankings, share_count, click_count, "
+                "current_streak_weeks, longest_streak_weeks, level_threshold, updated_at) "
+                f"VALUES {rows} ON CONFLICT (user_id) DO UPDATE SET "
+                f"lifetime_points = {table}.lifetime_points + excluded.lifetime_points, "
+                f"spendable_points = {table}.spendable_points + excluded.spendable_points, "
+                "updated_at = excluded.updated_at "
+                "RETURNING user_id, lifetime_points, level_threshold",
+                params,
+            )
+            for user_id, lifetime, announced in cursor.fetchall():
+                moved[user_id] = (lifetime, announced)
+    return moved
+
+
+def points_award_many(
+    *,
+    organization: Organization,
+    users: dict[int, User],
+    awards: list[Award],
+    occurred_at: datetime,
+) -> dict[int, int]:
+    """Pay many awards at once, as `points_award` pays one: each source key once, the
+    Score totals moved in the same transaction (one UPSERT per chunk, never read then
+    written), levels reached announced, and the Redis leaderboards moved after commit in
+    one pipeline. `users` holds every awarded person (for the level-up notifications).
+    Only for reasons that move no share or click count (no streak, no count badge).
+    Returns the points actually paid per person (keys paid before are skipped)."""
+    awards = [award for award in awards if award.points > 0]
+    for award in awards:
+        if award.reason in SHARE_REASONS or award.reason == PointReason.CLICK:
+            raise ValueError("points_award_many pays no share or click points")
+    if not awards:
+        return {}
+    with transaction.atomic():
+        paid = _ledger_insert(
+            organization_id=organization.pk, awards=awards, occurred_at=occurred_at
+        )
+        if not paid:
+            return {}
+        moved = _scores_add(organization_id=organization.pk, paid=paid)
+        _levels_announce_many(organization=organization, users=users, moved=moved)
+        entries = [(user_id, points) for user_id, points in paid.items()]
+        transaction.on_commit(
+            lambda: _leaderboards_move(organization, entries, occurred_at),
+        )
+    return paid
+
+
+def _leaderboards_move(
+    organization: Organization, entries: list[tuple[int, int]], occurred_at: datetime
+) -> None:
+    from challenges.services.leaderboards import leaderboard_entries_recorded
+
+    leaderboard_entries_recorded(
+        organization_id=organization.pk,
+        entries=entries,
+        occurred_at=occurred_at,
+        time_zone=organization.time_zone,
+    )
+
+
+def _levels_announce_many(
+    *, organization: Organization, users: dict[int, User], moved: dict[int, tuple[int, int]]
+) -> None:
+    """The level-up of `_level_up` for many people: one conditional UPDATE per level
+    reached, then one notification call per level and language."""
+    from challenges.services.levels import level_progress, levels_for
+    from notifications.services import notification_create_many
+
+    levels = levels_for(organization.pk)
+    reached: dict[int, list[int]] = {}
+    named = {}
+    for user_id, (lifetime, announced) in moved.items():
+        current = level_progress(levels, lifetime).current
+        if current is not None and current.threshold > announced:
+            reached.setdefault(current.threshold, []).append(user_id)
+            named[current.threshold] = (current.name_en, current.name_fr)
+    for threshold, user_ids in sorted(reached.items()):
+        locked: list[int] = []
+        table = connection.ops.quote_name(Score._meta.db_table)
+        with connection.cursor() as cursor:
+            for first in range(0, len(user_ids), _INSERT_CHUNK):
+                chunk = user_ids[first : first + _INSERT_CHUNK]
+                marks = ", ".join(["%s"] * len(chunk))
+                # Conditional: of two runs crossing the same threshold, one announces it.
+                cursor.execute(
+                    f"UPDATE {table} SET level_threshold = %s "  # noqa: S608  (no user input)
+                    f"WHERE level_threshold < %s AND user_id IN ({marks}) RETURNING user_id",
+                    [threshold, threshold, *chunk],
+                )
+                locked += [row[0] for row in cursor.fetchall()]
+        by_language: dict[str, list[User]] = {}
+        for user_id in locked:
+            person = users.get(user_id)
+            if person is not None:
+                by_language.setdefault(person.language, []).append(person)
+        for language, people in sorted(by_language.items()):
+            with translation.override(language):
+                name = named[threshold][1] if language == "fr" else named[threshold][0]
+                notification_create_many(
+                    recipients=people,
+                    kind="challenges.level_up",
+                    title=_("You reached a new level: %(level)s") % {"level": name},
+                    body=_("Keep sharing to reach the next one."),
+                    url=reverse("profile"),
+                )

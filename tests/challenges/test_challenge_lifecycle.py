@@ -248,22 +248,26 @@ def test_two_concurrent_end_runs_freeze_and_pay_once(personas):
 def test_a_payment_run_that_stops_halfway_is_finished_by_the_next(personas, monkeypatch):
     challenge, a, _b = _ended_with_results(personas)
     services.challenges_advance(announce=False)
-    real = services.notification_create
+    # Results are paid a batch at a time; batches of one make "halfway" one result.
+    monkeypatch.setattr(services, "PAY_BATCH", 1)
+    real = services.notification_create_many
     calls = {"n": 0}
 
     def failing_second(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("worker lost")
+        if kwargs["kind"] == services.KIND_RESULTS:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError("worker lost")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "notification_create", failing_second)
+    monkeypatch.setattr(services, "notification_create_many", failing_second)
     with pytest.raises(RuntimeError):
         services.challenge_results_pay(challenge_id=challenge.pk)
     # The first result is paid and told; the second rolled back whole.
     assert ChallengeResult.objects.filter(challenge=challenge, paid_at__isnull=False).count() == 1
     assert PointEntry.objects.filter(reason=PointReason.CHALLENGE_BONUS).count() == 1
-    monkeypatch.setattr(services, "notification_create", real)
+    assert PointEntry.objects.filter(reason=PointReason.CHALLENGE_COMPLETED).count() == 1
+    monkeypatch.setattr(services, "notification_create_many", real)
     assert services.challenges_advance() == (0, 0)
     challenge.refresh_from_db()
     assert challenge.results_paid_at is not None

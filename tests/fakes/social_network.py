@@ -5,11 +5,16 @@ with latency, 429 plus reset headers, 401, a duplicate rejection, 5xx, or by acc
 post and then not answering (a timeout after the post exists). `make run` starts it so that
 demo shares really go through; the tests start one per test on a free port.
 
-    python -m tests.fakes.social_network --port 8025 [--demo]
+    python -m tests.fakes.social_network --port 8025 [--demo] [--latency-ms 100]
 
 With --demo, a bearer token `sandbox-demo:<handle>` is accepted as the account
 `sbx-<handle>` though the fake never issued it: the demo data is seeded with such tokens,
 and the fake keeps nothing across restarts. Off by default, so tests stay strict.
+
+With --latency-ms (or `latency=` in seconds in-process), every call to the network's API
+(not the /_fake/ controls) answers that much later, as a distant network would: the
+publishing benchmark measures the pipeline against it. Tokens and duplicate posts are
+looked up in dictionaries, so that the fake stays cheap with thousands of posts.
 
 Endpoints (JSON):
     POST   /oauth/token          {"handle"} or {"grant_type": "refresh_token", "refresh_token"}
@@ -83,14 +88,25 @@ class FakeState:
     media: dict[str, int] = field(default_factory=dict)
     metrics_script: list[dict[str, Any]] = field(default_factory=list)
     token_lifetime: float = 7200.0
+    # Indexes: the account each token was issued to, and the posts per (account, text).
+    tokens: dict[str, FakeAccount] = field(default_factory=dict)
+    posts_by_text: dict[tuple[str, str], list[FakePost]] = field(default_factory=dict)
 
 
 class FakeSocialNetwork:
     """The server and its state; usable in-process (tests) or as a program (make run)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, demo_tokens: bool = False):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        demo_tokens: bool = False,
+        latency: float = 0.0,
+    ):
         self.state = FakeState()
         self.demo_tokens = demo_tokens
+        self.latency = latency
         self.lock = threading.RLock()
         handler = type("Handler", (_Handler,), {"network": self})
         self.server = ThreadingHTTPServer((host, port), handler)
@@ -163,12 +179,15 @@ class FakeSocialNetwork:
             expires_at=time.time() + self.state.token_lifetime,
         )
         self.state.accounts[account_id] = account
+        self.state.tokens[account.access_token] = account
         return account
 
     def _account_for_token(self, token: str) -> FakeAccount | None:
-        for account in self.state.accounts.values():
-            if secrets.compare_digest(account.access_token, token):
-                return account if account.expires_at > time.time() else None
+        account = self.state.tokens.get(token)
+        # A token is good while its account is the one stored: revoked or issued anew since,
+        # it is not.
+        if account is not None and self.state.accounts.get(account.id) is account:
+            return account if account.expires_at > time.time() else None
         handle = token.removeprefix(DEMO_TOKEN_PREFIX).strip()
         if self.demo_tokens and token.startswith(DEMO_TOKEN_PREFIX) and handle:
             account = FakeAccount(
@@ -179,8 +198,21 @@ class FakeSocialNetwork:
                 expires_at=float("inf"),
             )
             # Kept unless a real token was issued for the handle since.
-            return self.state.accounts.setdefault(account.id, account)
+            account = self.state.accounts.setdefault(account.id, account)
+            if account.access_token == token:
+                self.state.tokens[token] = account
+            return account
         return None
+
+    def _add_post(self, post: FakePost) -> None:
+        self.state.posts.append(post)
+        self.state.posts_by_text.setdefault((post.account_id, post.text), []).append(post)
+
+    def _live_duplicate(self, account_id: str, text: str) -> FakePost | None:
+        return next(
+            (p for p in self.state.posts_by_text.get((account_id, text), []) if not p.deleted),
+            None,
+        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -228,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not parts.path.startswith("/_fake/"):
             with self.network.lock:
                 self.network.state.requests.append(self._record)
+            if self.network.latency > 0 and parts.path != "/healthz":
+                time.sleep(self.network.latency)
         return parts.path, parse_qs(parts.query)
 
     def _caller(self) -> FakeAccount | None:
@@ -346,14 +380,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"title": "Bad Request", "detail": "text is required"})
             return
         with self.network.lock:
-            duplicate = next(
-                (
-                    post
-                    for post in self.network.state.posts
-                    if post.account_id == account.id and post.text == text and not post.deleted
-                ),
-                None,
-            )
+            duplicate = self.network._live_duplicate(account.id, text)
             if duplicate is None and not (step and step.get("duplicate")):
                 post = FakePost(
                     id=secrets.token_hex(6),
@@ -364,7 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
                     media_id=str(data.get("media_id", "")),
                     created_at=time.time(),
                 )
-                self.network.state.posts.append(post)
+                self.network._add_post(post)
         if duplicate is not None or (step and step.get("duplicate")):
             self._send(
                 409,
@@ -515,11 +542,23 @@ def _post_json(post: FakePost, base: str) -> dict[str, Any]:
 
 
 def main() -> None:
+    import argparse
+    import sys
+
+    # --latency-ms is this fake's own option; serve_fake parses the common ones.
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    own, rest = parser.parse_known_args()
+    if own.latency_ms < 0:
+        parser.error("--latency-ms must be 0 or more")
+    sys.argv[1:] = rest
     serve_fake(
         description="The sandbox social network",
         port=8025,
         demo_help="accept the demo data's `sandbox-demo:<handle>` tokens",
-        build=lambda host, port, demo: FakeSocialNetwork(host, port, demo_tokens=demo),
+        build=lambda host, port, demo: FakeSocialNetwork(
+            host, port, demo_tokens=demo, latency=own.latency_ms / 1000
+        ),
     )
 
 
