@@ -129,6 +129,15 @@ def _fill_days(
     organization: Organization, zone: ZoneInfo, days: list[date], rates: AnalyticsSettings
 ) -> None:
     """Rebuild the buckets of `days` (sorted, within CHUNK_DAYS) from the raw events."""
+    rows = rollup_rows(organization, zone, days, rates)
+    DailyRollup.objects.filter(organization_id=organization.pk, day__in=days).delete()
+    DailyRollup.objects.bulk_create(rows, batch_size=500)
+
+
+def rollup_rows(
+    organization: Organization, zone: ZoneInfo, days: list[date], rates: AnalyticsSettings
+) -> list[DailyRollup]:
+    """The rows of the buckets of `days` (sorted), unsaved."""
     start, end = _day_bounds(days[0], zone)[0], _day_bounds(days[-1], zone)[1]
     wanted = set(days)
     org = organization.pk
@@ -196,39 +205,35 @@ def _fill_days(
 
     _add_growth(org, zone, start, end, wanted, rows)
 
-    DailyRollup.objects.filter(organization_id=org, day__in=days).delete()
-    DailyRollup.objects.bulk_create(
-        [
-            DailyRollup(
-                organization_id=org,
-                day=day,
-                user_id=user_id,
-                content_id=content_id,
-                network=network,
-                shares=row.shares,
-                link_confirmations=row.link_confirmations,
-                clicks=row.clicks,
-                unique_clicks=row.unique_clicks,
-                reactions=row.reactions,
-                comments=row.comments,
-                reshares=row.reshares,
+    return [
+        DailyRollup(
+            organization_id=org,
+            day=day,
+            user_id=user_id,
+            content_id=content_id,
+            network=network,
+            shares=row.shares,
+            link_confirmations=row.link_confirmations,
+            clicks=row.clicks,
+            unique_clicks=row.unique_clicks,
+            reactions=row.reactions,
+            comments=row.comments,
+            reshares=row.reshares,
+            impressions=row.impressions,
+            potential_reach=row.potential_reach,
+            reach_stands_in=row.reach_stands_in,
+            emv=emv_compute(
+                cpm=rates.cpm_for(network),
+                cpc=rates.cpc,
                 impressions=row.impressions,
-                potential_reach=row.potential_reach,
-                reach_stands_in=row.reach_stands_in,
-                emv=emv_compute(
-                    cpm=rates.cpm_for(network),
-                    cpc=rates.cpc,
-                    impressions=row.impressions,
-                    clicks=row.clicks,
-                    stand_in=row.stand_in,
-                ),
-            )
-            for day in days
-            for (user_id, content_id, network), row in sorted(rows[day].items())
-            if not row.empty()
-        ],
-        batch_size=500,
-    )
+                clicks=row.clicks,
+                stand_in=row.stand_in,
+            ),
+        )
+        for day in days
+        for (user_id, content_id, network), row in sorted(rows[day].items())
+        if not row.empty()
+    ]
 
 
 def _add_growth(

@@ -1,5 +1,5 @@
 """The set-based SQL rollup writes exactly the rows the old row-by-row Python job wrote
-(kept in rollups_python_reference.py): on generated histories in several time zones, and
+(kept for SQLite in analytics/services/rollups_portable.py): on generated histories in several time zones, and
 on a hand-built one with the edges spelled out (self clicks, a click at local midnight, the
 spring DST change, a person in two teams, a share link taking its reach from an earlier
 API share, a count a network lowered, rates that are not the defaults). Every dimension
@@ -21,10 +21,10 @@ from advocacy.models import ShareMode
 from analytics import selectors
 from analytics.models import AnalyticsSettings, DailyRollup
 from analytics.services.rollups import rollups_fill
+from analytics.services.rollups_portable import rollup_rows as python_rollup_rows
 from analytics.services.settings import analytics_settings_get
 from organizations.models import Role
 from tests.analytics.conftest import make_click, make_share, make_snapshot
-from tests.analytics.rollups_python_reference import python_rollup_rows
 from tests.analytics.test_rollups import NOW, START, build, share_spec
 from tests.content.factories import ContentFactory
 from tests.factories import OrganizationFactory, TeamFactory, UserFactory
