@@ -10,7 +10,7 @@ times, for the large organisation:
 - `bare_read`: every raw row the fill aggregates (shares, non-self clicks, snapshots),
   fetched into Python and dropped: the floor of any row-by-row job;
 - `python_full` (baseline, the job before issue 14): the old row-by-row job over every
-  day, its rows written then rolled back (tests/analytics/rollups_python_reference.py); on by
+  day, its rows written then rolled back (analytics/services/rollups_portable.py, what SQLite runs); on by
   default up to the small scale, `--python-baseline yes` at medium (minutes);
 - `sql_full`: `rollups_fill(rebuild=True)`, every bucket deleted and refilled in SQL;
 - `incremental_nothing_new`: `rollups_fill()` with nothing since the watermark;
@@ -85,9 +85,9 @@ def _python_full(org: int) -> int:
 
     from analytics.models import DailyRollup
     from analytics.services.rollups import _chunks, _dirty_days
+    from analytics.services.rollups_portable import rollup_rows as python_rollup_rows
     from analytics.services.settings import analytics_settings_get
     from organizations.models import Organization
-    from tests.analytics.rollups_python_reference import python_rollup_rows
 
     organization = Organization.objects.get(pk=org)
     zone = ZoneInfo(organization.time_zone)

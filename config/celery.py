@@ -166,7 +166,11 @@ app.conf.CELERY_DB_REUSE_MAX = 1000
 
 
 @task_prerun.connect
-def _fresh_database_connection(**_: object) -> None:
+def _fresh_database_connection(task: object = None, **_: object) -> None:
+    # A task run in-process (eager) shares the caller's connection: leave it alone, as
+    # Celery's own fixup does.
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
     from django.db import close_old_connections
 
     close_old_connections()

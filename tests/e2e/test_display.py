@@ -35,6 +35,12 @@ NOW = datetime(2026, 3, 11, 15, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 @pytest.fixture(autouse=True)
+def _english(settings):
+    # A screen whose address is unknown speaks the site's default language (French).
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def _clock(time_machine):
     time_machine.move_to(NOW, tick=True)
 
