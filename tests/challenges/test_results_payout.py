@@ -5,7 +5,7 @@ not grow with the people paid, and the Redis boards moved after commit."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -27,6 +27,12 @@ from tests.challenges.challenge_factories import give_points, make_challenge
 from tests.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _anchored_clock(time_machine):
+    # Not today's date: the same moment on every day the suite runs.
+    time_machine.move_to(datetime(2026, 3, 11, 10, 0, tzinfo=UTC), tick=True)
 
 
 def _points_challenge(org, people, *, team=None, **fields):

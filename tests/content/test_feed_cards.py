@@ -5,7 +5,7 @@ disabled with the reason while sharing is paused."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -22,6 +22,12 @@ from tests.content.factories import CaptionFactory, ContentFactory, TopicFactory
 from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _anchored_clock(time_machine):
+    # Not today's date: the same moment on every day the suite runs.
+    time_machine.move_to(datetime(2026, 3, 11, 10, 0, tzinfo=UTC), tick=True)
 
 
 def post(organization, title: str, **values):
