@@ -146,6 +146,10 @@ INSTALLED_APPS = [
     "advocacy",
     "challenges",
     "analytics",
+    # Reaching people outside the app: email digests, Slack and Teams channels, nudges.
+    "digests",
+    "messaging",
+    "nudges",
 ]
 
 MIDDLEWARE = [
@@ -484,6 +488,15 @@ WEBPUSH_ALLOW_LOOPBACK = DEBUG or ENVIRONMENT == "test"
 # How long a push service keeps a message for a device that is offline (the TTL header).
 WEBPUSH_TTL_SECONDS = env_int("WEBPUSH_TTL_SECONDS", 24 * 3600, minimum=0)
 WEBPUSH_TIMEOUT_SECONDS = env_int("WEBPUSH_TIMEOUT_SECONDS", 10, minimum=1)
+
+# --- Slack and Microsoft Teams ------------------------------------------------------------
+# Each organisation connects its own Slack app (bot token) and Teams Workflows webhooks in the
+# administration pages; these only say where Slack's Web API is (a loopback fake in tests).
+SLACK_API_BASE_URL = env_url("SLACK_API_BASE_URL", "https://slack.com/api/")
+if not SLACK_API_BASE_URL.endswith("/"):
+    SLACK_API_BASE_URL += "/"
+# Plain http to loopback webhooks and Slack (the local fakes) in development and tests only.
+MESSAGING_ALLOW_LOOPBACK = DEBUG or ENVIRONMENT == "test"
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")

@@ -10,8 +10,11 @@ from advocacy import api as advocacy_api
 from analytics import api_urls as analytics_api_urls
 from challenges import api_urls as challenges_api_urls
 from content import api as content_api
+from digests import api_urls as digests_api_urls
+from messaging import api_urls as messaging_api_urls
 from notifications import pwa
 from notifications.api import NotificationViewSet
+from nudges import api_urls as nudges_api_urls
 from organizations import api as org_api
 from organizations.health import healthz
 from organizations.media import media_serve
@@ -52,6 +55,9 @@ api_v1 = [
     path("sharing/pause/", advocacy_api.PauseView.as_view(), name="api_sharing_pause"),
     *challenges_api_urls.urlpatterns,
     *analytics_api_urls.urlpatterns,
+    *digests_api_urls.urlpatterns,
+    *messaging_api_urls.urlpatterns,
+    *nudges_api_urls.urlpatterns,
     *router.urls,
 ]
 
@@ -71,6 +77,9 @@ urlpatterns = [
     path("", include("advocacy.urls")),
     path("", include("challenges.urls")),
     path("", include("analytics.urls")),
+    path("", include("digests.urls")),
+    path("", include("messaging.urls")),
+    path("", include("nudges.urls")),
     path("", include("organizations.urls")),
 ]
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import zoneinfo
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -90,12 +92,24 @@ class ProfileForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     job_title = forms.CharField(label=_("Job title"), max_length=150, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Emails and reminders arrive at the hour set in this zone."),
+    )
     avatar = forms.ImageField(
         label=_("Avatar"),
         required=False,
         validators=[validate_image],
         help_text=_("JPEG, PNG, WebP or GIF."),
     )
+
+    def __init__(self, *args: object, organization_zone: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        same = _("The organisation's (%(zone)s)") % {"zone": organization_zone or "UTC"}
+        self.fields["time_zone"].choices = [("", same)] + [  # type: ignore[attr-defined]
+            (name, name) for name in sorted(zoneinfo.available_timezones())
+        ]
 
 
 class OrganizationForm(forms.ModelForm):

@@ -145,6 +145,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    # Blank: the organisation's. Digests and nudges arrive at the hour set in this zone.
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=_time_zone_choices, blank=True, default=""
+    )
     avatar = CleanImageField(
         _("avatar"), upload_to=UnguessableName("avatars"), blank=True, validators=[validate_image]
     )
@@ -173,6 +177,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The person's time zone: their own, else their organisation's, else the server's."""
+        from django.conf import settings
+
+        name = self.time_zone or (self.organization.time_zone if self.organization else "")
+        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
 
     def get_short_name(self) -> str:
         return self.first_name or self.email

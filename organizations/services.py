@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -197,15 +198,21 @@ def user_update_profile(
     last_name: str,
     language: str,
     job_title: str,
+    time_zone: str | None = None,
     avatar: File | None = None,
     request: HttpRequest | None = None,
 ) -> User:
     if language not in Language.values:
         raise DomainError(_("Unknown language."), field="language")
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise DomainError(_("Unknown time zone."), field="time_zone")
     clean_avatar = image_clean_for_field(avatar, field="avatar") if avatar is not None else None
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.language, user.job_title = language, job_title.strip()
     fields = ["first_name", "last_name", "language", "job_title"]
+    if time_zone is not None:
+        user.time_zone = time_zone
+        fields.append("time_zone")
     replaced = ""
     if clean_avatar is not None:
         replaced = user.avatar.name

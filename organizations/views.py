@@ -116,7 +116,9 @@ def profile(request: MemberRequest) -> HttpResponse:
             "last_name": user.last_name,
             "job_title": user.job_title,
             "language": user.language,
+            "time_zone": user.time_zone,
         },
+        organization_zone=user.organization.time_zone if user.organization else "",
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,7 +128,7 @@ def profile(request: MemberRequest) -> HttpResponse:
                 request=request,
                 **{
                     k: form.cleaned_data[k]
-                    for k in ("first_name", "last_name", "language", "job_title")
+                    for k in ("first_name", "last_name", "language", "job_title", "time_zone")
                 },
             )
         except DomainError as error:

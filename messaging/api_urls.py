@@ -1,0 +1,7 @@
+"""The app's routes under /api/v1/ (config/urls.py includes them)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
