@@ -70,6 +70,7 @@ class MeSerializer(serializers.ModelSerializer):
             "last_name",
             "role",
             "language",
+            "time_zone",
             "job_title",
             "organization",
             "teams",
