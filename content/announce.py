@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from content.models import Content, ContentStatus, Lifecycle
+from content.signals import content_published
 from notifications.kinds import kind_register
 from notifications.models import EmailPreference, Notification
 from notifications.push import push_enqueue_many
@@ -74,6 +75,9 @@ def content_announce(*, content_id: int) -> int:
             .only("id", "language", "organization_id")
             .order_by("language", "id")
         )
+        # The first announcement of this item (nobody was told before): the apps above hear of
+        # it once, after the commit.
+        first = not already.exists()
         created: list[Notification] = []
         for language, group in groupby(
             recipients.iterator(chunk_size=BATCH_SIZE), lambda u: u.language
@@ -104,6 +108,10 @@ def content_announce(*, content_id: int) -> int:
             if notification.recipient_id in emailed:
                 send_notification_email.delay_on_commit(notification.pk)
         push_enqueue_many(created, kind=KIND)
+        if first:
+            transaction.on_commit(
+                lambda: content_published.send(sender=Content, content=content), robust=True
+            )
     return len(created)
 
 

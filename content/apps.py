@@ -17,6 +17,9 @@ class ContentConfig(AppConfig):
         from content.announce import kind_register_published
 
         kind_register_published()
+        from content.services import compliance_rules_watch
+
+        compliance_rules_watch()
 
         nav_register(url_name="feed", label=_("Feed"), order=10)
         nav_register(url_name="suggestions", label=_("Suggest"), order=45)

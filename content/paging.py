@@ -40,5 +40,7 @@ class CountInPagePaginator(Paginator):
         )
         if not rows:
             return super().page(number)  # empty feed, or past the end: COUNT and its error
-        self.__dict__["count"] = rows[0].feed_total  # Paginator.count is a cached property
+        first = rows[0]
+        total = first["feed_total"] if isinstance(first, dict) else first.feed_total
+        self.__dict__["count"] = total  # Paginator.count is a cached property
         return self._get_page(rows, number, self)

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -60,6 +62,54 @@ logger = logging.getLogger(__name__)
 def policy_for(organization: Organization) -> ContentPolicy:
     policy, _created = ContentPolicy.objects.get_or_create(organization=organization)
     return policy
+
+
+RULES_CACHE_SECONDS = 300
+
+
+def _rules_cache_key(organization_id: int) -> str:
+    return f"content:compliance-rules:{organization_id}"
+
+
+def compliance_rules_cached(*, organization_id: int) -> compliance.ComplianceRules:
+    """The organisation's rules for showing previews (the feed and its API read them on
+    every request), from the cache: forgotten after every change to the policy or a rule
+    (compliance_rules_forget). Posting and approving check with compliance_rules_for."""
+    key = _rules_cache_key(organization_id)
+    cached = cache.get(key)
+    if cached is not None:
+        blocked, allowed, disclosure, max_lengths = cached
+        return compliance.ComplianceRules(
+            blocked_terms=blocked,
+            allowed_domains=allowed,
+            disclosure=disclosure,
+            max_lengths=max_lengths,
+        )
+    rules = compliance_rules_for(Organization(pk=organization_id))
+    # Plain values: the rules' read-only mapping does not pickle.
+    plain = (rules.blocked_terms, rules.allowed_domains, rules.disclosure, dict(rules.max_lengths))
+    cache.set(key, plain, RULES_CACHE_SECONDS)
+    return rules
+
+
+def compliance_rules_forget(*, organization_id: int) -> None:
+    key = _rules_cache_key(organization_id)
+    cache.delete(key)
+    # And once more after the commit: a request between the change and its commit may have
+    # cached the rules as they were.
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def _rules_changed(sender: type, instance: ContentPolicy | ComplianceRule, **_: object) -> None:
+    compliance_rules_forget(organization_id=instance.organization_id)
+
+
+def compliance_rules_watch() -> None:
+    """Connected in ContentConfig.ready(): any save or delete of a rule or the policy, by a
+    service, a factory or the admin, forgets the cached rules."""
+    for model in (ContentPolicy, ComplianceRule):
+        post_save.connect(_rules_changed, sender=model, dispatch_uid=f"rules-{model.__name__}")
+        post_delete.connect(_rules_changed, sender=model, dispatch_uid=f"rules-d-{model.__name__}")
 
 
 def compliance_rules_for(organization: Organization) -> compliance.ComplianceRules:

@@ -9,3 +9,6 @@ content_withdrawn = Signal()
 suggestion_accepted = Signal()
 # sender=CharterAcceptance; acceptance
 charter_accepted = Signal()
+# sender=Content; content. Sent once per content item, after the commit of its first
+# announcement to its audience (Slack and Teams channels post it).
+content_published = Signal()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from digests.api import MyDigestPreviewView, MyDigestView
+
+urlpatterns: list[URLPattern] = [
+    path("me/digest/", MyDigestView.as_view(), name="api_my_digest"),
+    path("me/digest/preview/", MyDigestPreviewView.as_view(), name="api_my_digest_preview"),
+]

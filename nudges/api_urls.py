@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from nudges import api
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*api.urlpatterns]

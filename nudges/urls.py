@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from nudges import views
+
+urlpatterns = [
+    path("nudges/", views.nudge_preferences, name="nudge_preferences"),
+    path(
+        "nudges/scheduled/<int:content_id>/",
+        views.nudge_scheduled_share,
+        name="nudge_scheduled_share",
+    ),
+    path("admin/nudges/", views.nudges_admin, name="nudges_admin"),
+]

@@ -33,6 +33,7 @@ from challenges.models import (
 )
 from challenges.services.badges import badges_award_many
 from challenges.services.points import Award, points_award_many, scoring_points
+from challenges.signals import challenge_launched, challenge_results_announced
 from content.models import Content, Network, Topic
 from notifications.services import notification_create_many
 from organizations.audit import audit_record
@@ -334,7 +335,11 @@ def challenge_announce_launch(*, challenge_id: int, now: datetime | None = None)
         ).update(launch_announced_at=now)
         if not claimed:
             return False
-        _announce_launch(_loaded(challenge_id))
+        challenge = _loaded(challenge_id)
+        _announce_launch(challenge)
+        transaction.on_commit(
+            lambda: challenge_launched.send(sender=Challenge, challenge=challenge), robust=True
+        )
     return True
 
 
@@ -374,9 +379,16 @@ def challenge_results_pay(*, challenge_id: int, now: datetime | None = None) -> 
             _pay_batch(challenge, claimed, members, completion)
             handled += len(claimed)
     if not challenge.results.filter(paid_at__isnull=True).exists():
-        Challenge.objects.filter(pk=challenge_id, results_paid_at__isnull=True).update(
-            results_paid_at=now
-        )
+        with transaction.atomic():
+            finished = Challenge.objects.filter(
+                pk=challenge_id, results_paid_at__isnull=True
+            ).update(results_paid_at=now)
+            if finished:
+                # Once: only the runner that marks the results paid tells the apps above.
+                transaction.on_commit(
+                    lambda: challenge_results_announced.send(sender=Challenge, challenge=challenge),
+                    robust=True,
+                )
     return handled
 
 
