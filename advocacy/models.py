@@ -172,6 +172,20 @@ class Share(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="share_due"),
             models.Index(fields=["organization", "status"], name="share_org_status"),
             models.Index(fields=["user", "-scheduled_at"], name="share_user_recent"),
+            # The rollups read a period's shares by publication time: without it, every
+            # chunk of a rebuild read the whole table twice.
+            models.Index(
+                fields=["organization", "published_at"],
+                name="share_org_published",
+                condition=models.Q(published_at__isnull=False),
+            ),
+            # And a person's latest share on a network before a moment (the reach of a
+            # share link is that of the same person's latest API share).
+            models.Index(
+                fields=["user", "network", "-published_at", "-id"],
+                name="share_user_network_published",
+                condition=models.Q(published_at__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -244,29 +244,22 @@ with_impressions AS (
      WHERE ms.share_id IN (SELECT id FROM chunk_shares WHERE api)
        AND ms.impressions IS NOT NULL
 ),
-link_reach AS (
-    -- The latest figure at or before each link in one ordered pass per (person, network):
-    -- `grp` counts the figures seen so far, so a link shares its group with the figure
-    -- just before it (API rows sort first at the same instant, then by id).
-    SELECT id, first_value(followers) OVER (
-               PARTITION BY user_id, network, grp ORDER BY published_at, is_link, id
-           ) AS followers, is_link
-      FROM (
-        SELECT events.*, count(followers) OVER (
-                   PARTITION BY user_id, network ORDER BY published_at, is_link, id
-               ) AS grp
-          FROM (
-            SELECT api.id, api.user_id, api.network, api.published_at, false AS is_link,
-                   p.followers
-              FROM {poll} p JOIN {share} api ON api.id = p.share_id
-             WHERE p.organization_id = %(org)s AND p.followers IS NOT NULL
-               AND api.published_at < %(end)s
-               AND api.user_id IN (SELECT user_id FROM chunk_shares WHERE NOT api)
-            UNION ALL
-            SELECT id, user_id, network, published_at, true, NULL
-              FROM chunk_shares WHERE NOT api
-          ) events
-      ) grouped
+link_reach AS MATERIALIZED (
+    -- The latest followers figure at or before each link: the same person's API shares on
+    -- the network, newest first (at the same instant an API share comes before the link,
+    -- then the latest id), read backwards on share_user_network_published: a few index
+    -- entries per link, however long the history.
+    SELECT cs.id, (
+               SELECT p.followers
+                 FROM {share} api JOIN {poll} p ON p.share_id = api.id
+                WHERE api.user_id = cs.user_id AND api.network = cs.network
+                  AND api.published_at IS NOT NULL AND api.published_at <= cs.published_at
+                  AND p.organization_id = %(org)s AND p.followers IS NOT NULL
+                ORDER BY api.published_at DESC, api.id DESC
+                LIMIT 1
+           ) AS followers, true AS is_link
+      FROM chunk_shares cs
+     WHERE NOT cs.api
 ),
 sharing AS (
     SELECT cs.day, cs.user_id, cs.content_id, cs.network,
