@@ -31,6 +31,9 @@ TASK_ROUTES_BY_KIND: dict[str, dict[str, str]] = {
     "analytics.tasks.send_weekly_reports": {"queue": "notifications"},
     "analytics.tasks.fill_rollups": {"queue": "rollups"},
     "challenges.points_tasks.*": {"queue": "rollups"},
+    "nudges.tasks.*": {"queue": "notifications"},
+    "digests.tasks.*": {"queue": "notifications"},
+    "messaging.tasks.*": {"queue": "notifications"},
 }
 
 
@@ -146,6 +149,27 @@ def _configure() -> None:
             "rebuild-leaderboards": {
                 "task": "challenges.points_tasks.rebuild_leaderboards",
                 "schedule": timedelta(hours=1),
+            },
+            # Slack and Teams: messages whose retry time has come (429 Retry-After, 5xx), and
+            # last week's leaderboard on Monday morning.
+            "sweep-channel-messages": {
+                "task": "messaging.tasks.sweep_messages",
+                "schedule": timedelta(seconds=60),
+            },
+            "post-weekly-leaderboards": {
+                "task": "messaging.tasks.post_weekly_leaderboards",
+                "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
+            },
+            # email digests: the people whose digest hour has come in their time zone.
+            "send-due-digests": {
+                "task": "digests.tasks.send_due_digests",
+                "schedule": timedelta(minutes=15),
+            },
+            # nudges: the scheduled-share reminder about an hour before; habit nudges in
+            # each person's daytime, at most one a week by default.
+            "send-due-nudges": {
+                "task": "nudges.tasks.send_due_nudges",
+                "schedule": timedelta(minutes=10),
             },
             "award-top-suggesters": {
                 "task": "challenges.points_tasks.award_top_suggesters",

@@ -23,7 +23,10 @@ class PreferenceSerializer(serializers.Serializer):
     follows_default = serializers.BooleanField(
         help_text="True while the caller has not chosen: the organisation's default applies."
     )
-    default_frequency = serializers.ChoiceField(choices=Frequency.choices)
+    # A plain string: one enum per choice set in the schema (FrequencyEnum is the other).
+    default_frequency = serializers.CharField(
+        help_text="The organisation's default: daily, weekly or never."
+    )
     weekday = serializers.IntegerField(help_text="Day of the weekly digest, 0 is Monday.")
     hour = serializers.IntegerField(help_text="Hour of the digest in the caller's time zone.")
 

@@ -12,7 +12,10 @@ from digests.models import Frequency
 # A period whose digest time passed longer ago than this is not claimed any more: a job
 # that was down for a day does not send yesterday's digest in the middle of the night.
 DUE_WINDOW = timedelta(hours=6)
-PERIOD_LENGTH = {Frequency.DAILY: timedelta(days=1), Frequency.WEEKLY: timedelta(days=7)}
+PERIOD_LENGTH: dict[str, timedelta] = {
+    Frequency.DAILY: timedelta(days=1),
+    Frequency.WEEKLY: timedelta(days=7),
+}
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from digests.models import (
     DigestRun,
     DigestSettings,
     Frequency,
+    Weekday,
 )
 from digests.schedule import PERIOD_LENGTH
 from digests.tokens import share_token_make
@@ -80,6 +81,14 @@ class PreferenceView:
     default_frequency: str
     weekday: int
     hour: int
+
+    @property
+    def weekday_label(self) -> str:
+        return str(Weekday(self.weekday).label)
+
+    @property
+    def default_label(self) -> str:
+        return str(Frequency(self.default_frequency).label).lower()
 
 
 def digest_preference_for(user: User) -> PreferenceView:
@@ -228,7 +237,7 @@ class DigestBuilder:
         if found is not None:
             return found
         now = self.now
-        parents = dict(
+        parents: dict[int, int | None] = dict(
             Team.objects.filter(organization_id=organization.pk).values_list("pk", "parent_id")
         )
         contents = list(

@@ -27,10 +27,9 @@ from organizations.views import form_error, org_admin_required
 
 
 def profile_digest_context(user: User) -> dict[str, Any]:
-    """The digest section of /me/ (two queries)."""
-    if user.organization_id is None:
-        return {"digest_preference": None}
-    return {"digest_preference": selectors.digest_preference_for(user)}
+    """The digest section of /me/: a link to the choice, without a query (the profile
+    page's query budget is shared by every app's section)."""
+    return {"digest_available": user.organization_id is not None}
 
 
 @login_required

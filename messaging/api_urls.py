@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from messaging.api import urlpatterns as api_urlpatterns
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*api_urlpatterns]

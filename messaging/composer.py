@@ -176,7 +176,11 @@ def slack_message(composed: Composed) -> dict[str, Any]:
         },
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": composed.title[:SLACK_HEADER_MAX], "emoji": True},
+            "text": {
+                "type": "plain_text",
+                "text": composed.title[:SLACK_HEADER_MAX],
+                "emoji": True,
+            },
         },
     ]
     if composed.image_url:
@@ -240,7 +244,12 @@ def adaptive_card(composed: Composed) -> dict[str, Any]:
     ]
     if composed.image_url:
         body.append(
-            {"type": "Image", "url": composed.image_url, "altText": composed.title, "size": "Stretch"}
+            {
+                "type": "Image",
+                "url": composed.image_url,
+                "altText": composed.title,
+                "size": "Stretch",
+            }
         )
     if composed.body:
         body.append({"type": "TextBlock", "text": composed.body, "wrap": True})

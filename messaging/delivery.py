@@ -35,7 +35,9 @@ class DeliveryError(Exception):
 
 
 class Broken(DeliveryError):
-    def __init__(self, failure: str, detail: str = "", *, scope: str, status_code: int | None = None):
+    def __init__(
+        self, failure: str, detail: str = "", *, scope: str, status_code: int | None = None
+    ):
         super().__init__(failure, detail, status_code=status_code)
         self.scope = scope
 

@@ -41,7 +41,9 @@ FAILURES: dict[str, Promise] = {
         "resending."
     ),
     "not_connected": _("Slack is not connected: connect it, then resend."),
-    "connection_broken": _("The Slack connection needs attention: connect Slack again, then resend."),
+    "connection_broken": _(
+        "The Slack connection needs attention: connect Slack again, then resend."
+    ),
     "destination_broken": _("This destination needs attention: fix it, then resend."),
 }
 

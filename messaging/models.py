@@ -101,9 +101,7 @@ class Destination(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="messaging_destination_target",
-                condition=(
-                    models.Q(kind="slack", webhook_url="") & ~models.Q(slack_channel_id="")
-                )
+                condition=(models.Q(kind="slack", webhook_url="") & ~models.Q(slack_channel_id=""))
                 | (models.Q(kind="teams", slack_channel_id="") & ~models.Q(webhook_url="")),
             )
         ]
@@ -127,9 +125,7 @@ class ChannelMessage(models.Model):
     abandoned tells whether the message may have been posted."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    destination = models.ForeignKey(
-        Destination, on_delete=models.CASCADE, related_name="messages"
-    )
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="messages")
     event = models.CharField(max_length=30)
     idempotency_key = models.CharField(max_length=200, unique=True)
     title = models.CharField(max_length=300)

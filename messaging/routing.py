@@ -44,9 +44,12 @@ def destinations_for_item(
     for destination in candidates:
         wanted_teams = {team.pk for team in destination.teams.all()}
         wanted_topics = {topic.pk for topic in destination.topics.all()}
-        if wanted_teams and audience:
-            if not audience & team_descendant_ids(wanted_teams, all_teams):
-                continue
+        if (
+            wanted_teams
+            and audience
+            and not audience & team_descendant_ids(wanted_teams, all_teams)
+        ):
+            continue
         if wanted_topics and not wanted_topics & item_topics:
             continue
         chosen.append(destination)

@@ -95,6 +95,7 @@ def slack_connect(
         "problem": "",
         "broken_at": None,
         "connected_by": actor,
+        "connected_at": timezone.now(),
     }
     with transaction.atomic():
         connection, created = SlackConnection.objects.select_for_update().update_or_create(
@@ -160,9 +161,7 @@ def _clean(data: DestinationInput, actor: User, existing: Destination | None) ->
     if not data.label:
         raise DomainError(_("Give the destination a name."), field="label")
     if len(data.label) > LABEL_MAX:
-        raise DomainError(
-            _("At most %(count)d characters.") % {"count": LABEL_MAX}, field="label"
-        )
+        raise DomainError(_("At most %(count)d characters.") % {"count": LABEL_MAX}, field="label")
     if data.kind == DestinationKind.SLACK:
         channel = (data.slack_channel_id or "").strip().upper()
         if not CHANNEL_ID_PATTERN.match(channel):
@@ -410,7 +409,9 @@ def weekly_standings(
             organization_id=organization.pk, is_active=True, pk__in=list(totals)
         ).only("id", "first_name", "last_name")
     }
-    ranked = rank_scores({user_id: points for user_id, points in totals.items() if user_id in people})
+    ranked = rank_scores(
+        {user_id: points for user_id, points in totals.items() if user_id in people}
+    )
     return [
         (standing.rank, public_name(people[standing.key]), int(Decimal(standing.points)))
         for standing in ranked[:count]

@@ -39,7 +39,9 @@ TOKEN_ERRORS = frozenset(
 # The channel is gone, archived, or the bot is not in it (private channels need an invite).
 CHANNEL_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 # Slack's own transient failures.
-TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 
 BOT_TOKEN_PATTERN = re.compile(r"^xoxb-[A-Za-z0-9-]{10,250}$")
 CHANNEL_ID_PATTERN = re.compile(r"^[CG][A-Z0-9]{6,20}$")
@@ -89,7 +91,9 @@ def _transport_error(exc: BaseException) -> Exception:
     if isinstance(exc, URLError):
         # urllib wraps failures to connect (the request never left) in URLError.
         reason = exc.reason
-        if isinstance(reason, ConnectionRefusedError | socket.gaierror | ssl.SSLError | TimeoutError):
+        if isinstance(
+            reason, ConnectionRefusedError | socket.gaierror | ssl.SSLError | TimeoutError
+        ):
             return RetryLater("network", str(reason))
         return OutcomeUnknown("timeout", str(reason))
     if isinstance(exc, ConnectionRefusedError):

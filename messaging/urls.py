@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from messaging import views
+
+urlpatterns = [
+    path("admin/channels/", views.channels_admin, name="channels_admin"),
+    path("admin/channels/<int:pk>/", views.destination_edit, name="channels_destination_edit"),
+]

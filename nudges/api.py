@@ -18,7 +18,8 @@ from organizations.api import HasOrganization, api_caller
 
 class NudgePreferenceSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=NudgeKind.choices)
-    label = serializers.CharField()
+    # A declared field, popped by DRF's metaclass: it does not replace Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     enabled = serializers.BooleanField(help_text="The caller wants this kind of reminder.")
     organization_enabled = serializers.BooleanField(
         help_text="The organisation sends this kind at all; when false, nothing is sent "
@@ -43,8 +44,10 @@ class MyNudgesInput(serializers.Serializer):
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError(
-                {unknown[0]: _("Unknown kind of reminder. Known kinds: %(kinds)s.")
-                % {"kinds": ", ".join(NudgeKind.values)}}
+                {
+                    unknown[0]: _("Unknown kind of reminder. Known kinds: %(kinds)s.")
+                    % {"kinds": ", ".join(NudgeKind.values)}
+                }
             )
         return attrs
 
@@ -78,7 +81,7 @@ class MyNudgesView(APIView):
     def patch(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
             raise serializers.ValidationError(
-                {"non_field_errors": [_("Send a JSON object, such as {\"inactive\": false}.")]}
+                {"non_field_errors": [_('Send a JSON object, such as {"inactive": false}.')]}
             )
         data = MyNudgesInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -19,8 +19,9 @@ WEEKLY_CAP_MAX = 7
 class NudgeKind(models.TextChoices):
     # In priority order: when several are due for one person, the first one goes out.
     SCHEDULED_SHARE = "scheduled_share", _("Reminder: my scheduled share goes out in an hour")
-    CHALLENGE_ENDING = "challenge_ending", _(
-        "Reminder: a challenge ends soon and I am close to its goal"
+    CHALLENGE_ENDING = (
+        "challenge_ending",
+        _("Reminder: a challenge ends soon and I am close to its goal"),
     )
     CHARTER = "charter", _("Reminder: the social media charter is waiting for me")
     INACTIVE = "inactive", _("Reminder: I have not shared for a few weeks")
@@ -121,9 +122,7 @@ class NudgeDelivery(models.Model):
     sent_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="nudge_delivery_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="nudge_delivery_once")]
         indexes = [
             models.Index(fields=["user", "sent_at"], name="nudge_delivery_recent"),
             models.Index(fields=["organization", "sent_at"], name="nudge_delivery_org_time"),

@@ -179,8 +179,6 @@ def inactive_candidates(
         since = max(shared, date_joined) if shared else date_joined
         if since <= threshold:
             result.append(
-                Candidate(
-                    user_id, NudgeKind.INACTIVE, f"inactive:{since.date().isoformat()}", ()
-                )
+                Candidate(user_id, NudgeKind.INACTIVE, f"inactive:{since.date().isoformat()}", ())
             )
     return result

@@ -25,6 +25,7 @@ class NudgePreference:
 
 def nudge_settings_for(user: User) -> NudgeSettings:
     """The caller's organisation's settings (the defaults, unsaved, when never changed)."""
+    assert user.organization_id is not None
     config = NudgeSettings.objects.filter(organization_id=user.organization_id).first()
     return config or NudgeSettings(organization_id=user.organization_id)
 
@@ -48,6 +49,7 @@ def nudge_preferences_of(user: User) -> tuple[NudgeSettings, list[NudgePreferenc
 def nudges_sent_recently(user: User, *, days: int = SENT_WINDOW_DAYS) -> list[tuple[str, int]]:
     """(kind label, count) of the nudges the caller's organisation sent in the last `days`
     days, every kind listed: one query."""
+    assert user.organization_id is not None
     counts = dict(
         NudgeDelivery.objects.filter(
             organization_id=user.organization_id,

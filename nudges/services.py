@@ -59,9 +59,7 @@ def nudges_send(*, now: datetime | None = None) -> int:
     NudgeSettings.objects.bulk_create(
         [NudgeSettings(organization_id=pk) for pk in organization_ids], ignore_conflicts=True
     )
-    return sum(
-        nudges_send_for_organization(organization_id=pk, now=now) for pk in organization_ids
-    )
+    return sum(nudges_send_for_organization(organization_id=pk, now=now) for pk in organization_ids)
 
 
 def nudges_send_for_organization(*, organization_id: int, now: datetime) -> int:
@@ -80,9 +78,9 @@ def nudges_send_for_organization(*, organization_id: int, now: datetime) -> int:
         organization = config.organization
         people = {
             user.pk: user
-            for user in User.objects.filter(
-                organization_id=organization_id, is_active=True
-            ).only("pk", "organization_id", "is_active", "language", "time_zone", "date_joined")
+            for user in User.objects.filter(organization_id=organization_id, is_active=True).only(
+                "pk", "organization_id", "is_active", "language", "time_zone", "date_joined"
+            )
         }
         if not people:
             return 0
@@ -148,9 +146,7 @@ def _candidates(
             organization_id=organization.pk,
             now=now,
             weeks=config.inactivity_weeks,
-            joined={
-                pk: people[pk].date_joined for pk in wanting(NudgeKind.INACTIVE, awake)
-            },
+            joined={pk: people[pk].date_joined for pk in wanting(NudgeKind.INACTIVE, awake)},
         )
     return candidates
 

@@ -46,6 +46,8 @@ def nudge_scheduled_share(request: MemberRequest, content_id: int) -> HttpRespon
     where they can cancel it. One link for everyone who scheduled the content, so that a
     campaign's reminders are one notification per language, not one per person."""
     user = request.user
+    if user.organization_id is None:
+        raise Http404
     share = (
         Share.objects.filter(
             organization_id=user.organization_id,

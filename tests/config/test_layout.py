@@ -18,6 +18,10 @@ LAYERS = [
     "advocacy",
     "challenges",
     "analytics",
+    # Reaching people outside the app: each reads the apps below, none reads another.
+    "digests",
+    "messaging",
+    "nudges",
     "config",
 ]
 

@@ -29,7 +29,17 @@ from django.urls.exceptions import Resolver404
 from organizations.models import User
 from organizations.navigation import navigation_for
 
-PROJECT_APPS = ("organizations", "notifications", "content", "advocacy", "challenges", "analytics")
+PROJECT_APPS = (
+    "organizations",
+    "notifications",
+    "content",
+    "advocacy",
+    "challenges",
+    "analytics",
+    "digests",
+    "messaging",
+    "nudges",
+)
 EXTRA_ROUTES = ("account_change_password",)
 API_PREFIX = "api/"
 

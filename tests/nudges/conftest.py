@@ -45,7 +45,7 @@ def share_of(
     scheduled_at: datetime | None = None,
     created_at: datetime | None = None,
 ) -> Share:
-    content = content or ContentFactory(organization=user.organization)
+    content = content or ContentFactory(organization=user.organization, author=user)
     share = Share.objects.create(
         organization=user.organization,
         user=user,
