@@ -25,7 +25,7 @@ SHARE_EVENTS = (ScoringEvent.SHARE_PUBLISHED, ScoringEvent.SHARE_LINK_CONFIRMED)
 SHARE_METRICS = (ChallengeMetric.SHARES, ChallengeMetric.POINTS, ChallengeMetric.CLICKS)
 
 
-def _share_points(user: User) -> list[int]:
+def share_points(user: User) -> list[int]:
     """What a share pays, posted for the employee and by share link (0 when switched off)."""
     rules = {
         rule.event: rule
@@ -43,7 +43,7 @@ def _share_points(user: User) -> list[int]:
     return paid
 
 
-def _points_text(paid: list[int]) -> str:
+def points_text(paid: list[int]) -> str:
     low, high = min(paid), max(paid)
     if low == high:
         return ngettext("Earns %(n)s point", "Earns %(n)s points", high) % {"n": high}
@@ -72,7 +72,7 @@ def _running_challenges(user: User) -> list[Challenge]:
     )
 
 
-def _counts_for(challenge: Challenge, content: Content) -> bool:
+def counts_for(challenge: Challenge, content: Content) -> bool:
     """The challenge's scope (see campaign_metrics.scope_content_ids), read from what the
     page already holds: the content's topics are prefetched, its hashtags are a field."""
     chosen = {c.pk for c in challenge.contents.all()}
@@ -88,7 +88,7 @@ def _counts_for(challenge: Challenge, content: Content) -> bool:
     return True
 
 
-def _challenge_text(challenge: Challenge, more: int) -> str:
+def challenge_text(challenge: Challenge, more: int) -> str:
     if challenge.network:
         text = _("Counts for “%(title)s” (%(network)s)") % {
             "title": challenge.title,
@@ -102,20 +102,20 @@ def _challenge_text(challenge: Challenge, more: int) -> str:
 
 
 def feed_card_extras(user: User, contents: Sequence[Content]) -> Mapping[int, list[CardExtra]]:
-    paid = _share_points(user)
+    paid = share_points(user)
     challenges = _running_challenges(user)
     extras: dict[int, list[CardExtra]] = {}
     for content in contents:
         lines: list[CardExtra] = []
         if max(paid) > 0:
-            lines.append(CardExtra(kind="points", text=_points_text(paid)))
-        counting = [c for c in challenges if _counts_for(c, content)]
+            lines.append(CardExtra(kind="points", text=points_text(paid)))
+        counting = [c for c in challenges if counts_for(c, content)]
         if counting:
             first = counting[0]
             lines.append(
                 CardExtra(
                     kind="challenge",
-                    text=_challenge_text(first, len(counting) - 1),
+                    text=challenge_text(first, len(counting) - 1),
                     url=reverse("challenge_detail", args=[first.pk]),
                 )
             )

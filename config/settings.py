@@ -498,6 +498,11 @@ if not SLACK_API_BASE_URL.endswith("/"):
 # Plain http to loopback webhooks and Slack (the local fakes) in development and tests only.
 MESSAGING_ALLOW_LOOPBACK = DEBUG or ENVIRONMENT == "test"
 
+# --- Email digests ------------------------------------------------------------------------
+# An address that unsubscribes by email too (List-Unsubscribe's mailto:, beside the one-click
+# URL of RFC 8058); empty: the URL only.
+DIGEST_UNSUBSCRIBE_MAILTO = env_str("DIGEST_UNSUBSCRIBE_MAILTO").strip()
+
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

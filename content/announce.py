@@ -97,6 +97,12 @@ def content_announce(*, content_id: int) -> int:
                 for user in group
             ]
             created.extend(Notification.objects.bulk_create(rows, batch_size=BATCH_SIZE))
+        if first:
+            # Even with nobody to notify (an audience not filled yet): the channels hear of
+            # it; their messages are unique per item, so a second hearing posts nothing.
+            transaction.on_commit(
+                lambda: content_published.send(sender=Content, content=content), robust=True
+            )
         if not created:
             return 0
         emailed = set(
@@ -108,10 +114,6 @@ def content_announce(*, content_id: int) -> int:
             if notification.recipient_id in emailed:
                 send_notification_email.delay_on_commit(notification.pk)
         push_enqueue_many(created, kind=KIND)
-        if first:
-            transaction.on_commit(
-                lambda: content_published.send(sender=Content, content=content), robust=True
-            )
     return len(created)
 
 

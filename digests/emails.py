@@ -30,10 +30,11 @@ def unsubscribe_url_for(user_id: int) -> str:
     return site_url(reverse("digest_unsubscribe", args=[unsubscribe_token_make(user_id=user_id)]))
 
 
-def digest_render(digest: Digest) -> RenderedDigest:
-    """Renders from what the digest holds: no query."""
+def digest_render(digest: Digest, *, for_someone_else: bool = False) -> RenderedDigest:
+    """Renders from what the digest holds: no query. `for_someone_else` (an admin's preview)
+    leaves out the person's unsubscribe link: it never expires, so it is theirs alone."""
     user = digest.user
-    unsubscribe_url = unsubscribe_url_for(user.pk)
+    unsubscribe_url = "#" if for_someone_else else unsubscribe_url_for(user.pk)
     with translation.override(user.language or None), timezone.override(user.zone):
         count = len(digest.items) + digest.more
         subject = ngettext("%(count)s new post to share", "%(count)s new posts to share", count) % {

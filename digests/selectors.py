@@ -18,14 +18,14 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from advocacy.models import Share, ShareStatus
+from advocacy.models import Share, ShareStatus, SharingPause
 from challenges import campaign_metrics
 from challenges.feed_card import (
     SHARE_METRICS,
-    _challenge_text,
-    _counts_for,
-    _points_text,
-    _share_points,
+    challenge_text,
+    counts_for,
+    points_text,
+    share_points,
 )
 from challenges.models import Challenge, ChallengeStatus
 from challenges.services.leaderboards import PERIOD_ALL, period_scores
@@ -240,20 +240,28 @@ class DigestBuilder:
         parents: dict[int, int | None] = dict(
             Team.objects.filter(organization_id=organization.pk).values_list("pk", "parent_id")
         )
-        contents = list(
-            Content.objects.filter(
-                organization_id=organization.pk,
-                status=ContentStatus.APPROVED,
-                publish_at__lte=now,
-                publish_at__gt=now - LOOKBACK,
+        # During the crisis pause nothing is offered to share: no digest goes out.
+        paused = SharingPause.objects.filter(
+            organization_id=organization.pk, paused_at__isnull=False
+        ).exists()
+        contents = (
+            []
+            if paused
+            else list(
+                Content.objects.filter(
+                    organization_id=organization.pk,
+                    status=ContentStatus.APPROVED,
+                    publish_at__lte=now,
+                    publish_at__gt=now - LOOKBACK,
+                )
+                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+                .prefetch_related(
+                    Prefetch("audience_teams", queryset=Team.objects.only("id")),
+                    Prefetch("topics", queryset=Topic.objects.only("id")),
+                    Prefetch("renditions", queryset=ImageRendition.objects.filter(name="thumb")),
+                )
+                .order_by("-pinned", "-publish_at", "-pk")
             )
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .prefetch_related(
-                Prefetch("audience_teams", queryset=Team.objects.only("id")),
-                Prefetch("topics", queryset=Topic.objects.only("id")),
-                Prefetch("renditions", queryset=ImageRendition.objects.filter(name="thumb")),
-            )
-            .order_by("-pinned", "-publish_at", "-pk")
         )
         challenges = list(
             Challenge.objects.filter(
@@ -276,8 +284,8 @@ class DigestBuilder:
             time_zone=organization.time_zone,
             now=now,
         )
-        # _share_points reads only the organisation of the user it is given.
-        paid = _share_points(User(organization_id=organization.pk))
+        # share_points reads only the organisation of the user it is given.
+        paid = share_points(User(organization_id=organization.pk))
         found = _Organisation(
             organization=organization,
             settings=digest_settings_of(organization.pk),
@@ -400,10 +408,10 @@ class DigestBuilder:
             if _aimed_at({team.pk for team in challenge.audience_teams.all()}, reach)
         ]
         share_challenges = [c for c in visible_challenges if c.metric in SHARE_METRICS]
-        points_text = _points_text(organisation.paid) if max(organisation.paid) > 0 else ""
+        earns = points_text(organisation.paid) if max(organisation.paid) > 0 else ""
         items = []
         for content in fresh[:MAX_ITEMS]:
-            counting = [c for c in share_challenges if _counts_for(c, content)]
+            counting = [c for c in share_challenges if counts_for(c, content)]
             items.append(
                 DigestItem(
                     content_id=content.pk,
@@ -412,8 +420,8 @@ class DigestBuilder:
                     image_url=_image_url(content),
                     language=content.language,
                     published_at=content.publish_at,
-                    points_text=str(points_text),
-                    challenge_text=str(_challenge_text(counting[0], len(counting) - 1))
+                    points_text=str(earns),
+                    challenge_text=str(challenge_text(counting[0], len(counting) - 1))
                     if counting
                     else "",
                     content_url=site_url(reverse("content_detail", args=[content.pk])),

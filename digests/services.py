@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
@@ -50,6 +51,7 @@ from organizations.signals import seeding_demo
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+RECORD_EVERY = 10
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=15)
 
@@ -311,6 +313,7 @@ def _batch_send(
             logger.exception("Digest %s could not be rendered", row.pk)
             _failed(row, error, now)
             finished.append(row)
+    recorded: list[DigestDelivery] = []
     if outgoing:
         try:
             connection = get_connection()
@@ -320,6 +323,8 @@ def _batch_send(
                 _failed(row, error, now)
                 finished.append(row)
         else:
+            recorded += _finish(finished, token=token)  # what needs no email, at once
+            finished = []
             try:
                 for row, message in outgoing:
                     message.connection = connection
@@ -327,14 +332,24 @@ def _batch_send(
                         # One message a call over the one connection: each row learns its
                         # own outcome (a batch call stops at the first refused address).
                         connection.send_messages([message])
+                    except SoftTimeLimitExceeded:
+                        raise  # the task is out of time: keep what is recorded, stop
                     except Exception as error:
                         _failed(row, error, now)
                     else:
                         row.status = DeliveryStatus.SENT
                     finished.append(row)
+                    if len(finished) >= RECORD_EVERY:
+                        # Sent is recorded as it goes: a worker killed mid-batch leaves at
+                        # most a few emails unrecorded (sent again after the lease), not
+                        # the whole batch.
+                        recorded += _finish(finished, token=token)
+                        finished = []
             finally:
                 connection.close()
-    recorded = _finish(finished, token=token)
+                recorded += _finish(finished, token=token)
+            finished = []
+    recorded += _finish(finished, token=token)
     counts: dict[int, dict[str, int]] = {}
     for row in recorded:
         bucket = counts.setdefault(row.organization_id, {"sent": 0, "skipped": 0, "failed": 0})

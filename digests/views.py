@@ -152,7 +152,7 @@ def digest_admin(request: MemberRequest) -> HttpResponse:
         person = selectors.digest_person_for(user, preview_form.cleaned_data["person"].pk)
         preview = selectors.digest_for(person)
         if preview.would_send:
-            rendered = digest_render(preview)
+            rendered = digest_render(preview, for_someone_else=person.pk != user.pk)
     return render(
         request,
         "digests/admin.html",
@@ -174,7 +174,9 @@ def digest_admin_preview_html(request: MemberRequest, pk: int) -> HttpResponse:
     person = selectors.digest_person_for(request.user, pk)
     digest = selectors.digest_for(person)
     if digest.would_send:
-        response = HttpResponse(digest_render(digest).html)
+        response = HttpResponse(
+            digest_render(digest, for_someone_else=person.pk != request.user.pk).html
+        )
     else:
         response = render(request, "digests/preview_empty.html", {"person": person})
     # The email's own inline styles, its images from anywhere, no script; framed by us only.

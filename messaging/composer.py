@@ -214,7 +214,7 @@ def slack_message(composed: Composed) -> dict[str, Any]:
                 ],
             }
         )
-    fallback = f"{composed.kicker}: {composed.title}"
+    fallback = _mrkdwn_escape(f"{composed.kicker}: {composed.title}")
     if composed.button_url:
         fallback += f" {composed.button_url}"
     return {"text": fallback, "blocks": blocks}
@@ -223,11 +223,18 @@ def slack_message(composed: Composed) -> dict[str, Any]:
 # --- Teams Adaptive Card -------------------------------------------------------------------
 
 
+# TextBlocks render a subset of Markdown, links included: a name such as "[x](https://…)"
+# would become a link. A zero-width space between "]" and "(" leaves the text as it reads
+# and defuses the link (backslash escapes are not honoured everywhere Teams renders cards).
+def _markdown_escape(text: str) -> str:
+    return text.replace("](", "]\u200b(")
+
+
 def adaptive_card(composed: Composed) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": composed.kicker,
+            "text": _markdown_escape(composed.kicker),
             "size": "Small",
             "weight": "Bolder",
             "color": "Accent",
@@ -235,7 +242,7 @@ def adaptive_card(composed: Composed) -> dict[str, Any]:
         },
         {
             "type": "TextBlock",
-            "text": composed.title,
+            "text": _markdown_escape(composed.title),
             "size": "Large",
             "weight": "Bolder",
             "wrap": True,
@@ -252,9 +259,16 @@ def adaptive_card(composed: Composed) -> dict[str, Any]:
             }
         )
     if composed.body:
-        body.append({"type": "TextBlock", "text": composed.body, "wrap": True})
+        body.append({"type": "TextBlock", "text": _markdown_escape(composed.body), "wrap": True})
     for line in composed.lines:
-        body.append({"type": "TextBlock", "text": line, "wrap": True, "spacing": "Small"})
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": _markdown_escape(line),
+                "wrap": True,
+                "spacing": "Small",
+            }
+        )
     card: dict[str, Any] = {
         "$schema": ADAPTIVE_CARD_SCHEMA,
         "type": "AdaptiveCard",

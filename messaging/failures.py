@@ -45,6 +45,13 @@ FAILURES: dict[str, Promise] = {
         "The Slack connection needs attention: connect Slack again, then resend."
     ),
     "destination_broken": _("This destination needs attention: fix it, then resend."),
+    "content_unavailable": _(
+        "The post was withdrawn or has expired since: the message was not sent."
+    ),
+    "sharing_paused": _(
+        "Sharing is paused for the organisation: the post was not announced. Resend it once "
+        "sharing has resumed."
+    ),
 }
 
 

@@ -28,7 +28,9 @@ from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from advocacy.models import SharingPause
 from advocacy.token_vault import token_decrypt
+from content.models import Content, Lifecycle
 from messaging import composer
 from messaging.delivery import (
     SCOPE_CONNECTION,
@@ -47,6 +49,7 @@ from messaging.models import (
     Destination,
     DestinationKind,
     DestinationStatus,
+    EventKind,
     MessageStatus,
     SlackConnection,
 )
@@ -54,7 +57,7 @@ from messaging.slack import slack_post
 from messaging.teams import teams_post
 from notifications.services import notification_create_many
 from organizations.audit import audit_record
-from organizations.errors import ConflictError, DomainError
+from organizations.errors import ConflictError, DomainError, PermissionDeniedError
 from organizations.models import Organization, Role, User
 
 logger = logging.getLogger(__name__)
@@ -201,6 +204,13 @@ def _call(message: ChannelMessage, connection: SlackConnection | None) -> Delive
 
 def _not_sendable(message: ChannelMessage, connection: SlackConnection | None) -> str:
     """Why a message cannot go out without the admin (checked before any call)."""
+    if message.event == EventKind.CONTENT_PUBLISHED:
+        # A post announced with a Share button must still be shareable when the message
+        # leaves (a retry after a 429, the sweeper, a resend): not after a recall or during
+        # the crisis pause.
+        reason = _content_not_shareable(message)
+        if reason:
+            return reason
     destination = message.destination
     if destination.status == DestinationStatus.BROKEN:
         return "destination_broken"
@@ -209,6 +219,21 @@ def _not_sendable(message: ChannelMessage, connection: SlackConnection | None) -
             return "not_connected"
         if connection.status == ConnectionStatus.BROKEN:
             return "connection_broken"
+    return ""
+
+
+def _content_not_shareable(message: ChannelMessage) -> str:
+    content_id = message.idempotency_key.split(":")[-2]  # "<event>:<content id>:<destination>"
+    content = Content.objects.filter(
+        pk=int(content_id) if content_id.isdigit() else 0,
+        organization_id=message.organization_id,
+    ).first()
+    if content is None or content.lifecycle != Lifecycle.PUBLISHED:
+        return "content_unavailable"
+    if SharingPause.objects.filter(
+        organization_id=message.organization_id, paused_at__isnull=False
+    ).exists():
+        return "sharing_paused"
     return ""
 
 
@@ -258,7 +283,7 @@ def message_send(*, message_id: int) -> str:
         error = exc
     except Exception as exc:  # a bug in a transport must not leave the row "sending"
         logger.exception("Channel message %s: unexpected failure", message_id)
-        error = OutcomeUnknown("timeout", repr(exc)[:500])
+        error = OutcomeUnknown("timeout", type(exc).__name__)  # its text may hold secrets
     return _record(
         message_id,
         claim=now,
@@ -445,7 +470,8 @@ def message_resend(
 ) -> ChannelMessage:
     """Send a failed message, or one whose outcome is unknown, again: the admin checked the
     channel. The destination is given another chance with it."""
-    assert actor.organization_id is not None
+    if not actor.is_org_admin or actor.organization_id is None:
+        raise PermissionDeniedError(_("Only organisation administrators can do this."))
     if message.organization_id != actor.organization_id:
         raise DomainError(_("This message belongs to another organisation."))
     with transaction.atomic():

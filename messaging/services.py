@@ -20,7 +20,7 @@ from advocacy.token_vault import token_encrypt
 from challenges.display import public_name
 from challenges.models import Challenge, PointEntry, Score
 from challenges.points_selectors import rank_scores
-from content.models import Content, Topic
+from content.models import Content, Lifecycle, Topic
 from messaging import composer
 from messaging.delivery import Broken, DeliveryError, RetryLater
 from messaging.failures import failure_text
@@ -323,8 +323,8 @@ def channels_post_content(*, content_id: int) -> int:
         .filter(pk=content_id)
         .first()
     )
-    if content is None:
-        return 0
+    if content is None or content.lifecycle != Lifecycle.PUBLISHED:
+        return 0  # withdrawn or expired between its announcement and now
     destinations = destinations_for_item(
         organization_id=content.organization_id,
         event=EventKind.CONTENT_PUBLISHED,

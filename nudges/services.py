@@ -3,6 +3,7 @@ settings, a person's opt-outs, and the demo's settings."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from organizations.audit import audit_record
 from organizations.errors import DomainError, PermissionDeniedError
 from organizations.models import Organization, User
 from organizations.signals import seeding_demo
+
+logger = logging.getLogger(__name__)
 
 CAP_WINDOW = timedelta(days=7)
 PRIORITY = {kind: index for index, kind in enumerate(NudgeKind.values)}
@@ -59,7 +62,15 @@ def nudges_send(*, now: datetime | None = None) -> int:
     NudgeSettings.objects.bulk_create(
         [NudgeSettings(organization_id=pk) for pk in organization_ids], ignore_conflicts=True
     )
-    return sum(nudges_send_for_organization(organization_id=pk, now=now) for pk in organization_ids)
+    sent = 0
+    for pk in organization_ids:
+        try:
+            sent += nudges_send_for_organization(organization_id=pk, now=now)
+        except Exception:
+            # One organisation's problem (a bad time zone, a bug) must not stop the others'
+            # reminders every ten minutes.
+            logger.exception("Nudges of organisation %s failed", pk)
+    return sent
 
 
 def nudges_send_for_organization(*, organization_id: int, now: datetime) -> int:

@@ -113,7 +113,7 @@ def test_one_click_unsubscribe_from_the_headers(personas, clock):
 def test_unsubscribe_get_only_shows_the_button(personas, clock):
     url = reverse("digest_unsubscribe", args=[unsubscribe_token_make(user_id=personas.teammate.pk)])
 
-    response = Client().get(url)
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get(url)
 
     assert response.status_code == 200
     body = response.content.decode()

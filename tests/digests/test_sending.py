@@ -23,6 +23,7 @@ from digests.models import (
 )
 from digests.services import (
     MAX_ATTEMPTS,
+    RECORD_EVERY,
     deliveries_claim,
     deliveries_create_due,
     digests_send_due,
@@ -98,6 +99,18 @@ def test_nothing_new_sends_nothing_and_is_recorded_as_skipped(personas, clock):
     ) == {DeliveryStatus.SKIPPED}
     run = DigestRun.objects.get(organization=personas.organization)
     assert (run.sent, run.skipped) == (0, 2)
+
+
+def test_no_digest_urges_sharing_during_the_crisis_pause(personas, clock):
+    from advocacy.models import SharingPause
+
+    daily_here_quiet_there(personas)
+    post(personas.organization)
+    SharingPause.objects.create(organization=personas.organization, paused_at=timezone.now())
+
+    result = digests_send_due()
+
+    assert mail.outbox == [] and result.sent == 0 and result.skipped == 2
 
 
 def test_never_and_weekly_people_are_not_sent_a_daily_digest(personas, clock):
@@ -204,6 +217,32 @@ def test_a_killed_run_is_resumed_once_after_its_lease(personas, clock, time_mach
     assert set(DigestDelivery.objects.values_list("status", "attempts")) == {
         (DeliveryStatus.SENT, 2)
     }
+
+
+def test_a_worker_killed_mid_batch_resends_at_most_a_few(clock, time_machine, settings):
+    """Sent rows are recorded every RECORD_EVERY emails: a worker that dies in the middle of
+    a batch of 50 leaves at most that many sent but unrecorded, sent again after the lease;
+    the others are sent once."""
+    from tests.digests.failing_backend import DyingBackend, WorkerKilled
+    from tests.digests.test_scale import crowd
+
+    settings.DIGEST_LEASE_SECONDS = 600
+    organization = OrganizationFactory()
+    daily_at_nine(organization)
+    people = crowd(organization, 50, prefix="kill")
+    settings.EMAIL_BACKEND = "tests.digests.failing_backend.DyingBackend"
+    with pytest.raises(WorkerKilled):
+        digests_send_due()
+    assert len(mail.outbox) == DyingBackend.survive
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    time_machine.move_to(MONDAY_PARIS + timedelta(minutes=11), tick=False)
+    digests_send_due()
+
+    received = [message.to[0] for message in mail.outbox]
+    assert set(received) == {person.email for person in people}
+    assert 0 < len(received) - len(people) < RECORD_EVERY
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
 
 
 def test_a_sent_row_is_never_claimed_again(personas, clock, time_machine):

@@ -3,6 +3,7 @@ Retry-After of a rate limit, back-off, idempotency, and a worker killed mid-call
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -19,16 +20,19 @@ from messaging.models import (
 )
 from messaging.outbox import message_resend, message_send, messages_enqueue, messages_sweep
 from notifications.models import Notification
+from tests.content.factories import ContentFactory
 from tests.messaging.conftest import slack_destination, teams_destination
 
 pytestmark = pytest.mark.django_db
 
 
-def _enqueue(personas, destination, ref="1"):
+def _enqueue(personas, destination, content=None):
+    # A published post: a message about one that is withdrawn by now is not sent.
+    content = content or ContentFactory(organization=personas.organization)
     rows = messages_enqueue(
         organization=personas.organization,
         event="content.published",
-        ref=ref,
+        ref=str(content.pk),
         destinations=[destination],
         compose=lambda: composer.Composed(
             kicker="New to share", title="Our new lab", button_label="Share",
@@ -65,8 +69,9 @@ def test_a_slack_message_is_posted_once_with_its_blocks(personas, connected, fak
 
 def test_an_event_heard_twice_makes_one_row(personas, connected):
     destination = slack_destination(personas)
-    assert _enqueue(personas, destination, ref="7") is not None
-    assert _enqueue(personas, destination, ref="7") is None
+    content = ContentFactory(organization=personas.organization)
+    assert _enqueue(personas, destination, content) is not None
+    assert _enqueue(personas, destination, content) is None
     assert ChannelMessage.objects.filter(destination=destination).count() == 1
 
 
@@ -87,7 +92,7 @@ def test_a_dead_token_breaks_the_connection_and_tells_the_admins(
     assert "Slack connection" in notes.get().title
     # No retry: nothing is due, and a second message is refused before any call.
     assert message.next_attempt_at <= timezone.now()
-    other = _enqueue(personas, destination, ref="2")
+    other = _enqueue(personas, destination)
     assert message_send(message_id=other.pk) == "failed"
     assert _reload(other).failure == "connection_broken"
     assert len(fake_slack.posted) == 0
@@ -308,3 +313,18 @@ def test_resend_is_only_for_failed_or_unknown_messages(personas, connected, fake
     message_send(message_id=message.pk)
     with pytest.raises(ConflictError):
         message_resend(actor=personas.owner, message=_reload(message))
+
+
+def test_a_failed_connection_keeps_no_part_of_the_address(personas, settings):
+    """requests writes the whole address into its errors; the webhook's signature is a
+    secret stored encrypted, so none of the error text is kept."""
+    settings.MESSAGING_ALLOW_LOOPBACK = True
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/workflows/abc/triggers/manual/paths/invoke?sig=S3CRET"
+    destination = teams_destination(personas, url)
+    message = _enqueue(personas, destination)
+    assert message_send(message_id=message.pk) == "retry"
+    stored = [_reload(message).detail, *ChannelAttempt.objects.values_list("detail", flat=True)]
+    assert stored and not any("S3CRET" in text or "workflows" in text for text in stored)

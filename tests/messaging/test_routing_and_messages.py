@@ -16,7 +16,11 @@ from content.announce import content_announce
 from messaging import composer
 from messaging.models import ChannelMessage, DestinationStatus, EventKind, MessageStatus
 from messaging.routing import destinations_for_item, destinations_for_organization
-from messaging.services import channels_post_challenge, channels_post_leaderboards
+from messaging.services import (
+    channels_post_challenge,
+    channels_post_content,
+    channels_post_leaderboards,
+)
 from tests.challenges.challenge_factories import give_points, make_challenge
 from tests.content.factories import ContentFactory, TopicFactory
 from tests.factories import TeamFactory, UserFactory
@@ -101,7 +105,7 @@ def test_a_post_in_block_kit_with_a_text_fallback(personas):
     )
     message = composer.slack_message(composer.compose_content(content))
     assert message["text"] == (
-        f"New to share: Our new lab <opens> & more https://portevoix.example/share/{content.pk}/"
+        f"New to share: Our new lab &lt;opens&gt; &amp; more https://portevoix.example/share/{content.pk}/"
     )
     kinds = [block["type"] for block in message["blocks"]]
     assert kinds == ["context", "header", "section", "actions"]
@@ -184,6 +188,19 @@ def test_challenge_launch_and_winners(personas):
     assert "Hidden" not in str(composer.slack_message(results))
 
 
+def test_names_and_titles_cannot_become_links_or_mentions(personas):
+    composed = composer.Composed(
+        kicker="New to share", title="<!channel> [prize](https://evil.example)", lines=[
+            "1. [Ada](https://evil.example) — 3"
+        ],
+    )  # fmt: skip
+    slack = composer.slack_message(composed)
+    assert "<!channel>" not in slack["text"] and "&lt;!channel&gt;" in slack["text"]
+    texts = [block.get("text", "") for block in composer.adaptive_card(composed)["body"]]
+    assert not any("](" in text for text in texts)
+    assert any("Ada" in text for text in texts)
+
+
 def test_team_challenge_winners_by_team_name(personas):
     challenge = make_challenge(
         personas.organization, mode=ChallengeMode.TEAM, status=ChallengeStatus.ENDED
@@ -227,6 +244,37 @@ def test_an_announced_post_is_posted_once(
     assert message.status == MessageStatus.SENT
     assert len(fake_slack.posted) == 1
     assert fake_slack.posted[0].blocks[-1]["elements"][0]["url"].endswith(f"/share/{content.pk}/")
+
+
+def test_a_post_withdrawn_or_paused_before_its_message_leaves_is_not_announced(
+    personas, connected, fake_slack
+):
+    """The message waits (a 429, the queue): by the time it leaves, the post was withdrawn,
+    or sharing paused in a crisis; a Share button must not go out."""
+    from advocacy.models import SharingPause
+    from content.models import ContentStatus
+    from messaging.outbox import message_send
+
+    slack_destination(personas)
+    withdrawn = ContentFactory(organization=personas.organization)
+    assert channels_post_content(content_id=withdrawn.pk) == 1  # queued, not sent yet
+    message = ChannelMessage.objects.get()
+    withdrawn.status = ContentStatus.WITHDRAWN
+    withdrawn.save(update_fields=["status"])
+    message_send(message_id=message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.failure) == (MessageStatus.FAILED, "content_unavailable")
+
+    paused = ContentFactory(organization=personas.organization)
+    assert channels_post_content(content_id=paused.pk) == 1
+    later = ChannelMessage.objects.exclude(pk=message.pk).get()
+    SharingPause.objects.update_or_create(
+        organization=personas.organization, defaults={"paused_at": timezone.now()}
+    )
+    message_send(message_id=later.pk)
+    later.refresh_from_db()
+    assert (later.status, later.failure) == (MessageStatus.FAILED, "sharing_paused")
+    assert fake_slack.posted == []
 
 
 def test_a_post_for_another_team_does_not_reach_a_team_channel(

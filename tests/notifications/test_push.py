@@ -267,6 +267,8 @@ def test_preferences_page_has_a_push_column_for_the_pushable_kinds(personas, vap
         "challenges.results",
         "advocacy.reconnect",
         "content.published",
+        "nudges.scheduled_share",
+        "nudges.challenge_ending",
     }
     for key in pushable:
         assert f'name="push" value="{key}"' in html
