@@ -260,7 +260,15 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portevoix"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portevoix")
+            # Parallel test workers share one Redis database, and each test starts by
+            # emptying the cache: each worker (and the processes its tests start, which
+            # inherit the variable) keeps its own keys.
+            + (
+                f"-{os.environ['PYTEST_XDIST_WORKER']}"
+                if ENVIRONMENT == "test" and os.environ.get("PYTEST_XDIST_WORKER")
+                else ""
+            ),
         }
     }
 else:

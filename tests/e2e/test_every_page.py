@@ -24,9 +24,10 @@ navigation registry and the links of those pages). On each page it checks:
 
 Each case collects every failure of every page and reports them all in one assertion
 message, and writes them to test-artifacts/every-page/<case>.json; a full-page screenshot
-of each visit goes to test-artifacts/screenshots/pages/<role>-<lang>-<width>-<slug>.jpg.
+of each failing visit (of every visit with EVERY_PAGE_SCREENSHOTS=all) goes to
+test-artifacts/screenshots/pages/<role>-<lang>-<width>-<slug>.jpg.
 
-About 700 visits: some 15 minutes on two shared cores (the seed ~40 s, then 20-70 s a
+About 780 visits: some 5 minutes on two shared cores (the seed ~40 s, then 20-70 s a
 case). Deselect it alone with `-m "not every_page"` (or the whole browser suite with
 `-m "not e2e"`); run one case with e.g. `-k "manager-fr-390"`.
 
@@ -79,6 +80,7 @@ LANGUAGES = ("fr", "en")
 # English pages are checked for everything else. Halves the file's longest step.
 AXE_LANGUAGES = ("fr",)
 WIDTHS = {1280: 900, 390: 844}
+ALL_SCREENSHOTS = os.environ.get("EVERY_PAGE_SCREENSHOTS") == "all"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -305,9 +307,12 @@ def _check_page(page: Any, site: DemoSite, target: Page, language: str, shot: Pa
             report["axe_minor"] = [
                 f"{v['id']} ({v['impact']})" for v in violations if v not in serious
             ]
-        # JPEG: a long page's PNG took a second to encode; these are for looking at.
-        page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=70)
-        lap("screenshot")
+        # JPEG: a long page's PNG took a second to encode; these are for looking at. A
+        # quarter of the test's time went to them: taken for the pages that fail, and for
+        # every page with EVERY_PAGE_SCREENSHOTS=all (to look at the whole app).
+        if failures or console or ALL_SCREENSHOTS:
+            page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=70)
+            lap("screenshot")
         report["seconds"] = timings
         if console:
             failures["console"] = list(dict.fromkeys(console))
