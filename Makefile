@@ -13,7 +13,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portevoix
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # Two workers: the machines we run on have two cores.
-PYTEST_ARGS ?= -n 2 --dist worksteal
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test install install-dev migrate lint typecheck messages check-deploy clean
 
