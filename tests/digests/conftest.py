@@ -7,39 +7,19 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
-from django.conf import settings
 from django.utils import timezone
 
 from advocacy.models import Share, ShareMode, ShareStatus
-from challenges.services import leaderboards
 from content.models import Content, Network
 from digests.models import DigestSettings, Frequency
 from organizations.models import Organization, User
+
+# The leaderboard sets emptied around each test, as in the challenges' tests.
+from tests.challenges.conftest import _clean_leaderboards  # noqa: F401
 from tests.content.factories import ContentFactory
 
 # Monday 7 December 2026, 09:05 in Paris (08:05 UTC).
 MONDAY_PARIS = datetime(2026, 12, 7, 9, 5, tzinfo=ZoneInfo("Europe/Paris"))
-
-
-def _forget_leaderboards() -> None:
-    leaderboards._down_until.clear()
-    client = leaderboards._client()
-    if client is None:
-        return
-    try:
-        for key in client.scan_iter(f"{settings.LEADERBOARD_KEY_PREFIX}:*", count=1000):
-            client.delete(key)
-    except redis.ConnectionError:
-        pass
-    leaderboards._down_until.clear()
-
-
-@pytest.fixture(autouse=True)
-def _clean_leaderboards():
-    _forget_leaderboards()
-    yield
-    _forget_leaderboards()
 
 
 @pytest.fixture

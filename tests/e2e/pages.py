@@ -28,18 +28,10 @@ from django.urls.exceptions import Resolver404
 
 from organizations.models import User
 from organizations.navigation import navigation_for
+from tests.config.test_layout import LAYERS
 
-PROJECT_APPS = (
-    "organizations",
-    "notifications",
-    "content",
-    "advocacy",
-    "challenges",
-    "analytics",
-    "digests",
-    "messaging",
-    "nudges",
-)
+# The project's own apps: the layers of tests/config/test_layout.py, without the config.
+PROJECT_APPS = tuple(app for app in LAYERS if app != "config")
 EXTRA_ROUTES = ("account_change_password",)
 API_PREFIX = "api/"
 
