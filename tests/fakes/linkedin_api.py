@@ -151,7 +151,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from advocacy.networks.metrics import sandbox_curve
-from tests.fakes.serving import serve_fake
+from tests.fakes.serving import ThreadServed, serve_fake
 
 DEMO_CLIENT_ID = "demo-linkedin-client"
 DEMO_CLIENT_SECRET = "demo-linkedin-secret"
@@ -352,7 +352,7 @@ def version_label(version: str) -> str:
     return value
 
 
-class FakeLinkedIn:
+class FakeLinkedIn(ThreadServed):
     """The server and its state; usable in-process (tests) or as a program (make run)."""
 
     def __init__(
@@ -395,11 +395,6 @@ class FakeLinkedIn:
     # --- addresses ------------------------------------------------------------------------
 
     @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
     def oauth_url(self) -> str:
         return f"{self.url}/oauth"
 
@@ -409,17 +404,9 @@ class FakeLinkedIn:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> FakeLinkedIn:
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-        return self
-
     def stop(self) -> None:
         self._stopping.set()  # wakes handlers that hold an answer back
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     def reset(self) -> None:
         """Forget members, tokens, posts, images, requests and script; keep the clients."""

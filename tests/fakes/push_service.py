@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from tests.fakes.serving import serve_fake
+from tests.fakes.serving import ThreadServed, serve_fake
 
 MAX_PAYLOAD = 4096
 
@@ -95,7 +95,7 @@ class FakeState:
     script: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakePushService:
+class FakePushService(ThreadServed):
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.state = FakeState()
         self.lock = threading.RLock()
@@ -103,20 +103,6 @@ class FakePushService:
         self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakePushService:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- test controls ------------------------------------------------------------------
 

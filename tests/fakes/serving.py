@@ -1,10 +1,39 @@
-"""Running a fake as a program (`make run`): the command line every fake shares."""
+"""What every loopback fake shares: its address and life in a test's thread
+(`ThreadServed`), and the command line that runs it as a program (`make run`)."""
 
 from __future__ import annotations
 
 import argparse
+import threading
 from collections.abc import Callable
-from typing import Any
+from http.server import ThreadingHTTPServer
+from typing import Any, Self
+
+
+class ThreadServed:
+    """The address, start() and stop() of a fake whose HTTP server (`self.server`, built in
+    its __init__) runs in a thread of the test process."""
+
+    server: ThreadingHTTPServer
+    thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
+
+    def start(self) -> Self:
+        # A short poll interval so that stop() returns at once (tests start one per test).
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def serve_fake(

@@ -49,7 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.serving import serve_fake
+from tests.fakes.serving import ThreadServed, serve_fake
 
 DEMO_TOKEN = "xoxb-demo-0000000000"
 DEMO_CHANNEL = "C0DEMO00001"
@@ -78,7 +78,7 @@ class Posted:
     token: str
 
 
-class FakeSlack:
+class FakeSlack(ThreadServed):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.lock = threading.RLock()
         self.tokens: dict[str, Workspace] = {}
@@ -94,25 +94,8 @@ class FakeSlack:
         self.thread: threading.Thread | None = None
 
     @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        return f"http://{name}:{port}"
-
-    @property
     def api_url(self) -> str:
         return f"{self.url}/api/"
-
-    def start(self) -> FakeSlack:
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- test controls ----------------------------------------------------------------
 

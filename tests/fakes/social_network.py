@@ -44,7 +44,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from advocacy.networks.metrics import sandbox_curve
-from tests.fakes.serving import serve_fake
+from tests.fakes.serving import ThreadServed, serve_fake
 
 DEMO_TOKEN_PREFIX = "sandbox-demo:"
 
@@ -93,7 +93,7 @@ class FakeState:
     posts_by_text: dict[tuple[str, str], list[FakePost]] = field(default_factory=dict)
 
 
-class FakeSocialNetwork:
+class FakeSocialNetwork(ThreadServed):
     """The server and its state; usable in-process (tests) or as a program (make run)."""
 
     def __init__(
@@ -112,20 +112,6 @@ class FakeSocialNetwork:
         self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeSocialNetwork:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- test controls ------------------------------------------------------------------
 

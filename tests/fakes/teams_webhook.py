@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.serving import serve_fake
+from tests.fakes.serving import ThreadServed, serve_fake
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 
@@ -47,7 +47,7 @@ class Received:
     payload: dict[str, Any]
 
 
-class FakeTeamsWebhook:
+class FakeTeamsWebhook(ThreadServed):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.lock = threading.RLock()
         self.flows: dict[str, str] = {}  # id -> signature
@@ -57,23 +57,6 @@ class FakeTeamsWebhook:
         self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        return f"http://{name}:{port}"
-
-    def start(self) -> FakeTeamsWebhook:
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def add_flow(self) -> str:
         """A new flow; returns its webhook address."""

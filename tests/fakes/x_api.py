@@ -180,7 +180,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from advocacy.networks.metrics import sandbox_curve
-from tests.fakes.serving import serve_fake
+from tests.fakes.serving import ThreadServed, serve_fake
 
 PROBLEMS = "https://api.x.com/2/problems/"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -447,7 +447,7 @@ class HandledError(Exception):
 # --- the fake -----------------------------------------------------------------------------
 
 
-class FakeX:
+class FakeX(ThreadServed):
     """The server and its state; usable in-process (tests) or as a program (make run)."""
 
     def __init__(
@@ -468,24 +468,6 @@ class FakeX:
         self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        return f"http://{name}:{port}"
-
-    def start(self) -> FakeX:
-        # A short poll interval so that stop() returns at once (tests start one per test).
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- test controls ------------------------------------------------------------------
 
