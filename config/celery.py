@@ -151,14 +151,15 @@ def _configure() -> None:
                 "schedule": timedelta(hours=1),
             },
             # Slack and Teams: messages whose retry time has come (429 Retry-After, 5xx), and
-            # last week's leaderboard on Monday morning.
+            # last week's leaderboard from Monday 09:00 in each organisation's zone (asked
+            # hourly; once a week).
             "sweep-channel-messages": {
                 "task": "messaging.tasks.sweep_messages",
                 "schedule": timedelta(seconds=60),
             },
             "post-weekly-leaderboards": {
                 "task": "messaging.tasks.post_weekly_leaderboards",
-                "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
+                "schedule": crontab(minute=0),
             },
             # email digests: the people whose digest hour has come in their time zone.
             "send-due-digests": {

@@ -418,9 +418,21 @@ def weekly_standings(
     ]
 
 
+# Last week's leaderboard goes out from this hour on Monday, in the organisation's zone.
+LEADERBOARD_HOUR = 9
+
+
+def leaderboard_due(organization: Organization, now: datetime) -> bool:
+    """Whether the organisation's Monday morning has come this week (beat asks hourly; the
+    week in the message's key keeps it to once a week, even when a run was missed)."""
+    local = now.astimezone(ZoneInfo(organization.time_zone))
+    return local.weekday() > 0 or local.hour >= LEADERBOARD_HOUR
+
+
 def channels_post_leaderboards(*, now: datetime | None = None) -> int:
     """Last week's leaderboard to every destination that takes it, once per week (the
-    week's date is in the idempotency key: running it twice posts nothing twice)."""
+    week's date is in the idempotency key: running it twice posts nothing twice), from
+    Monday 09:00 in each organisation's own time zone."""
     now = now or timezone.now()
     organization_ids = (
         Destination.objects.exclude(status=DestinationStatus.BROKEN)
@@ -432,7 +444,7 @@ def channels_post_leaderboards(*, now: datetime | None = None) -> int:
         destinations = destinations_for_organization(
             organization_id=organization.pk, event=EventKind.LEADERBOARD_WEEKLY
         )
-        if not destinations:
+        if not destinations or not leaderboard_due(organization, now):
             continue
         start, end = last_week(organization, now)
         standings = weekly_standings(organization, start, end, count=composer.LEADERS_SHOWN)

@@ -245,6 +245,13 @@ def test_another_organisations_destination_is_not_found(personas, fake_teams):
     for action in ("destination_delete", "destination_test"):
         assert client.post(URL, {"action": action, "id": theirs.pk}).status_code == 404
     assert Destination.objects.filter(pk=theirs.pk).exists()
+    # Nor can their failed message be sent again from here.
+    client_for(personas.outsider).post(URL, {"action": "destination_test", "id": theirs.pk})
+    message = ChannelMessage.objects.get(destination=theirs)
+    ChannelMessage.objects.filter(pk=message.pk).update(status="failed")
+    assert client.post(URL, {"action": "resend", "id": message.pk}).status_code == 404
+    message.refresh_from_db()
+    assert message.status == "failed" and message.resent_count == 0
 
 
 def test_test_message_then_the_recent_list_with_failures_first(

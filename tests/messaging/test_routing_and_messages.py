@@ -329,6 +329,26 @@ def test_a_challenge_launch_and_its_results_are_posted(
     assert fake_slack.posted[1].text.startswith("Challenge results: Spring sprint")
 
 
+def test_the_weekly_leaderboard_waits_for_the_organisations_monday_morning(
+    personas, connected, time_machine
+):
+    """Beat asks hourly: the week that ended at midnight goes out from 09:00 on Monday in
+    the organisation's zone (Honolulu's is 20:00 in Paris), once."""
+    organization = personas.organization
+    organization.time_zone = "Pacific/Honolulu"
+    organization.save(update_fields=["time_zone"])
+    slack_destination(personas, events=[EventKind.LEADERBOARD_WEEKLY])
+    honolulu = ZoneInfo("Pacific/Honolulu")
+    time_machine.move_to(datetime(2026, 11, 30, 8, 59, tzinfo=honolulu), tick=False)
+    assert channels_post_leaderboards() == 0  # Monday, but before 09:00 there
+    time_machine.move_to(datetime(2026, 11, 30, 9, 0, tzinfo=honolulu), tick=False)
+    assert channels_post_leaderboards() == 1
+    time_machine.move_to(datetime(2026, 12, 2, 15, 0, tzinfo=honolulu), tick=False)
+    assert channels_post_leaderboards() == 0  # once a week
+    message = ChannelMessage.objects.get()
+    assert message.idempotency_key.startswith("leaderboard.weekly:2026-11-23:")
+
+
 def test_the_weekly_leaderboard_once_a_week(personas, connected, time_machine):
     paris = ZoneInfo("Europe/Paris")
     time_machine.move_to(datetime(2026, 11, 30, 9, 0, tzinfo=paris), tick=False)  # a Monday
