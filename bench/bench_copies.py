@@ -4,9 +4,14 @@ the Django settings a benchmark process points at it before `django.setup()`."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+import platform
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from psycopg2 import sql
 
@@ -65,3 +70,31 @@ def forget_redis(redis_url: str, prefix: str) -> None:
     client = redis.Redis.from_url(redis_url)
     for key in client.scan_iter(f"{prefix}:*", count=1000):
         client.delete(key)
+
+
+def results_write(
+    results: dict[str, Any],
+    *,
+    name: str,
+    scale: str,
+    database: str,
+    out: str | Path,
+    markdown: Callable[[dict[str, Any]], str],
+) -> str:
+    """Stamp a run's results with its scale, database and machine, write `<name>.json` and
+    `<name>.md` to `out`, and return the markdown."""
+    results["scale"] = scale
+    results["database"] = database
+    results["environment"] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    text = markdown(results)
+    (folder / f"{name}.md").write_text(text)
+    return text

@@ -21,9 +21,7 @@ Writes bench/results/challenge_results.{json,md}.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 from datetime import timedelta
@@ -309,20 +307,14 @@ def main(argv: list[str] | None = None) -> dict:
 
             connections.close_all()
             bench_copies.forget_redis(args.redis_url, prefix)
-    results["scale"] = args.scale
-    results["database"] = source.name
-    results["environment"] = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-    }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "challenge_results.json").write_text(json.dumps(results, indent=2) + "\n")
-    text = _markdown(results)
-    (out / "challenge_results.md").write_text(text)
+    text = bench_copies.results_write(
+        results,
+        name="challenge_results",
+        scale=args.scale,
+        database=source.name,
+        out=args.out,
+        markdown=_markdown,
+    )
     print(text)
     return results
 
