@@ -146,10 +146,14 @@ INSTALLED_APPS = [
     "advocacy",
     "challenges",
     "analytics",
+    # Everything shared under a person's name, kept for the regulator (issue 17).
+    "archive",
     # Reaching people outside the app: email digests, Slack and Teams channels, nudges.
     "digests",
     "messaging",
     "nudges",
+    # A person's data: their export, erasure, the privacy page and the retention job.
+    "privacy",
 ]
 
 MIDDLEWARE = [

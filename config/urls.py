@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from advocacy import api as advocacy_api
 from analytics import api_urls as analytics_api_urls
+from archive import api_urls as archive_api_urls
 from challenges import api_urls as challenges_api_urls
 from content import api as content_api
 from digests import api_urls as digests_api_urls
@@ -18,6 +19,7 @@ from nudges import api_urls as nudges_api_urls
 from organizations import api as org_api
 from organizations.health import healthz
 from organizations.media import media_serve
+from privacy import api_urls as privacy_api_urls
 
 
 class NumericIdRouter(DefaultRouter):
@@ -55,9 +57,11 @@ api_v1 = [
     path("sharing/pause/", advocacy_api.PauseView.as_view(), name="api_sharing_pause"),
     *challenges_api_urls.urlpatterns,
     *analytics_api_urls.urlpatterns,
+    *archive_api_urls.urlpatterns,
     *digests_api_urls.urlpatterns,
     *messaging_api_urls.urlpatterns,
     *nudges_api_urls.urlpatterns,
+    *privacy_api_urls.urlpatterns,
     *router.urls,
 ]
 
@@ -77,9 +81,11 @@ urlpatterns = [
     path("", include("advocacy.urls")),
     path("", include("challenges.urls")),
     path("", include("analytics.urls")),
+    path("", include("archive.urls")),
     path("", include("digests.urls")),
     path("", include("messaging.urls")),
     path("", include("nudges.urls")),
+    path("", include("privacy.urls")),
     path("", include("organizations.urls")),
 ]
 

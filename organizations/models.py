@@ -106,6 +106,8 @@ class Role(models.TextChoices):
     REVIEWER = "reviewer", _("Reviewer")
     MANAGER = "manager", _("Manager")
     ORG_ADMIN = "org_admin", _("Organisation admin")
+    # Reads the archive of everything shared, across the organisation (issue 17).
+    COMPLIANCE_OFFICER = "compliance", _("Compliance officer")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -208,6 +210,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_review(self) -> bool:
         return self.role in (Role.REVIEWER, Role.ORG_ADMIN)
+
+    @property
+    def is_compliance_officer(self) -> bool:
+        return self.role == Role.COMPLIANCE_OFFICER
 
     @property
     def can_see_dashboards(self) -> bool:

@@ -18,10 +18,13 @@ LAYERS = [
     "advocacy",
     "challenges",
     "analytics",
+    "archive",
     # Reaching people outside the app: each reads the apps below, none reads another.
     "digests",
     "messaging",
     "nudges",
+    # A person's data reads every app above.
+    "privacy",
     "config",
 ]
 

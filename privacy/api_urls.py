@@ -1,0 +1,3 @@
+"""API paths of the privacy app, mounted under /api/v1/."""
+
+urlpatterns: list = []

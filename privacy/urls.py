@@ -1,0 +1,3 @@
+"""Pages of the privacy app."""
+
+urlpatterns: list = []
