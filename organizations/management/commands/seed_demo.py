@@ -65,6 +65,15 @@ NAMED = [
         "fr",
     ),
     ("manager", "Marion", "Manager", Role.MANAGER, "Hospital", "Sales director", "fr"),
+    (
+        "compliance",
+        "Clara",
+        "Compliance",
+        Role.COMPLIANCE_OFFICER,
+        "Pharmacovigilance",
+        "Compliance officer",
+        "fr",
+    ),
     ("employee", "Eliott", "Employee", Role.EMPLOYEE, "Hospital", "Hospital sales rep", "en"),
 ]
 
