@@ -179,12 +179,13 @@ class Share(models.Model):
                 name="share_org_published",
                 condition=models.Q(published_at__isnull=False),
             ),
-            # And a person's latest share on a network before a moment (the reach of a
-            # share link is that of the same person's latest API share).
+            # And a person's latest API share on a network before a moment (the reach of a
+            # share link is that of the same person's latest API share): API shares only,
+            # so that the search stops at the first entry instead of walking the links.
             models.Index(
                 fields=["user", "network", "-published_at", "-id"],
-                name="share_user_network_published",
-                condition=models.Q(published_at__isnull=False),
+                name="share_user_network_api",
+                condition=models.Q(published_at__isnull=False, mode="api"),
             ),
         ]
         constraints = [

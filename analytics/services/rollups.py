@@ -247,12 +247,13 @@ with_impressions AS (
 link_reach AS MATERIALIZED (
     -- The latest followers figure at or before each link: the same person's API shares on
     -- the network, newest first (at the same instant an API share comes before the link,
-    -- then the latest id), read backwards on share_user_network_published: a few index
-    -- entries per link, however long the history.
+    -- then the latest id), read backwards on share_user_network_api: one index entry per
+    -- link, however long the history.
     SELECT cs.id, (
                SELECT p.followers
                  FROM {share} api JOIN {poll} p ON p.share_id = api.id
                 WHERE api.user_id = cs.user_id AND api.network = cs.network
+                  AND api.mode = %(api)s
                   AND api.published_at IS NOT NULL AND api.published_at <= cs.published_at
                   AND p.organization_id = %(org)s AND p.followers IS NOT NULL
                 ORDER BY api.published_at DESC, api.id DESC
@@ -271,14 +272,21 @@ sharing AS (
       LEFT JOIN link_reach lr ON NOT cs.api AND lr.is_link AND lr.id = cs.id
       LEFT JOIN with_impressions wi ON wi.share_id = cs.id
 ),
-clicking AS (
-    SELECT d.day, c.sharer_id AS user_id, c.content_id, c.network,
-           count(*) AS clicks, count(DISTINCT c.visitor) AS unique_clicks
+visits AS (
+    -- Per visitor first, then per bucket: two hash aggregations instead of the sort that
+    -- count(DISTINCT visitor) needs.
+    SELECT d.day, c.sharer_id AS user_id, c.content_id, c.network, count(*) AS clicks
       FROM {click} c
       CROSS JOIN LATERAL (SELECT (c.clicked_at AT TIME ZONE %(zone)s)::date AS day) d
      WHERE c.organization_id = %(org)s AND NOT c.is_self
        AND c.clicked_at >= %(start)s AND c.clicked_at < %(end)s
        AND d.day IN (SELECT day FROM wanted)
+     GROUP BY 1, 2, 3, 4, c.visitor
+),
+clicking AS (
+    SELECT day, user_id, content_id, network,
+           sum(clicks) AS clicks, count(*) AS unique_clicks
+      FROM visits
      GROUP BY 1, 2, 3, 4
 ),
 polled AS (

@@ -1,4 +1,4 @@
-"""Every page of the organisation admin and the reviewer, in both languages, at both widths:
+"""Every page of the organisation admin, the reviewer and the compliance officer, in both languages, at both widths:
 the other half of tests/e2e/test_every_page.py (which says what is checked), in a module
 of its own so that a second test worker walks it."""
 
@@ -23,7 +23,7 @@ HERE_ROLES = tuple(role for role in ROLES if role not in OTHER_ROLES)
 
 def test_the_two_modules_walk_every_role_once():
     assert sorted(HERE_ROLES + OTHER_ROLES) == sorted(ROLES)
-    assert set(HERE_ROLES) == {"org-admin", "reviewer"}
+    assert set(HERE_ROLES) == {"org-admin", "reviewer", "compliance"}
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
