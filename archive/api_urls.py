@@ -1,3 +1,7 @@
 """API paths of the archive app, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from archive import api
+
+urlpatterns = [*api.urlpatterns]

@@ -34,6 +34,7 @@ TASK_ROUTES_BY_KIND: dict[str, dict[str, str]] = {
     "nudges.tasks.*": {"queue": "notifications"},
     "digests.tasks.*": {"queue": "notifications"},
     "messaging.tasks.*": {"queue": "notifications"},
+    "archive.tasks.*": {"queue": "rollups"},
 }
 
 
@@ -107,6 +108,11 @@ def _configure() -> None:
                 "task": "content.tasks.fetch_due_feeds",
                 "schedule": timedelta(minutes=5),
             },
+            # Approval chains: overdue steps remind their reviewers and the author (once).
+            "remind-overdue-approval-steps": {
+                "task": "content.tasks.remind_overdue_steps",
+                "schedule": timedelta(minutes=15),
+            },
             "sweep-shares": {
                 "task": "advocacy.tasks.sweep_shares",
                 "schedule": timedelta(seconds=settings.SHARE_SWEEP_INTERVAL_SECONDS),
@@ -172,9 +178,36 @@ def _configure() -> None:
                 "task": "nudges.tasks.send_due_nudges",
                 "schedule": timedelta(minutes=10),
             },
+            # archive: shares that left without their record (a lost signal), exports
+            # whose build was lost or crashed; and, daily, the purge of what is past its
+            # retention date (and of expired export files).
+            "sweep-archive": {
+                "task": "archive.tasks.sweep_archive",
+                "schedule": timedelta(minutes=5),
+            },
+            "sweep-archive-exports": {
+                "task": "archive.tasks.sweep_archive_exports",
+                "schedule": timedelta(minutes=5),
+            },
+            "purge-expired-archive": {
+                "task": "archive.tasks.purge_expired_archive",
+                "schedule": crontab(minute=15, hour=2),
+            },
             "award-top-suggesters": {
                 "task": "challenges.points_tasks.award_top_suggesters",
                 "schedule": crontab(minute=30, hour=3),
+            },
+            # privacy: what has outlived its retention period (raw clicks already in the
+            # rollups, old notifications, expired data exports), each organisation's periods.
+            "apply-retention": {
+                "task": "privacy.tasks.apply_retention",
+                "schedule": crontab(minute=45, hour=2),
+            },
+            # privacy: data exports whose task was lost are sent again; stuck ones fail, so
+            # that the person can ask for a new one.
+            "sweep-data-exports": {
+                "task": "privacy.tasks.sweep_data_exports",
+                "schedule": timedelta(minutes=5),
             },
         },
     )

@@ -152,6 +152,8 @@ INSTALLED_APPS = [
     "digests",
     "messaging",
     "nudges",
+    # Identity providers create, update and deactivate people (SCIM 2.0, issue 15).
+    "provisioning",
     # A person's data: their export, erasure, the privacy page and the retention job.
     "privacy",
 ]
@@ -618,6 +620,9 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "NetworkEnum": "content.models.Network.choices",
+        # approval chains: ContentDetail and RuleInput share these with Content's input
+        "ContentStatusEnum": "content.models.ContentStatus.choices",
+        "ContentKindEnum": "content.models.ContentKind.choices",
         "ShareStatusEnum": "advocacy.models.ShareStatus.choices",
         "ShareStatusFilterEnum": ["", "waiting", "scheduled", "published", "failed", "closed"],
         # challenges (campaigns)

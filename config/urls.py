@@ -11,6 +11,7 @@ from analytics import api_urls as analytics_api_urls
 from archive import api_urls as archive_api_urls
 from challenges import api_urls as challenges_api_urls
 from content import api as content_api
+from content import api_chains as content_api_chains
 from digests import api_urls as digests_api_urls
 from messaging import api_urls as messaging_api_urls
 from notifications import pwa
@@ -44,6 +45,8 @@ router.register("feed", content_api.FeedViewSet, basename="feed-item")
 router.register("suggestions", content_api.SuggestionViewSet, basename="suggestion")
 router.register("topics", content_api.TopicViewSet, basename="topic")
 router.register("feeds", content_api.FeedSubscriptionViewSet, basename="feed-subscription")
+for prefix, viewset, basename in content_api_chains.ROUTES:
+    router.register(prefix, viewset, basename=basename)
 router.register("shares", advocacy_api.ShareViewSet, basename="share")
 
 api_v1 = [
@@ -85,6 +88,7 @@ urlpatterns = [
     path("", include("digests.urls")),
     path("", include("messaging.urls")),
     path("", include("nudges.urls")),
+    path("", include("provisioning.urls")),
     path("", include("privacy.urls")),
     path("", include("organizations.urls")),
 ]

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from content import compliance, selectors, services
+from content import chains, compliance, selectors, services
 from content.models import (
     Caption,
     Content,
@@ -201,6 +201,61 @@ class ContentSerializer(_ContentOutputMixin, serializers.ModelSerializer):
         return content.author.email if content.author else None
 
 
+# --- The chain state of one content item (for the content API's detail) -----------------
+
+
+class StepDecisionSerializer(serializers.Serializer):
+    reviewer = serializers.CharField()
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class StepStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="step_id")
+    position = serializers.IntegerField()
+    name = serializers.CharField()
+    required_approvals = serializers.IntegerField()
+    deadline_hours = serializers.IntegerField(allow_null=True)
+    reviewers = serializers.ListField(child=serializers.CharField())
+    reviewer_group = serializers.CharField(source="group")
+    open = serializers.BooleanField(source="is_open")
+    state = serializers.ChoiceField(choices=["done", "current", "waiting"])
+    approvals = serializers.IntegerField(help_text="Given at this step on the current version.")
+    due_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.BooleanField()
+    decisions = StepDecisionSerializer(many=True)
+
+
+class ChainStateSerializer(serializers.Serializer):
+    chain_id = serializers.IntegerField(allow_null=True)
+    chain_name = serializers.CharField()
+    current_position = serializers.IntegerField(
+        allow_null=True, help_text="The step the content is at; null when not in review."
+    )
+    can_act = serializers.BooleanField(help_text="The caller may approve or reject now.")
+    steps = StepStateSerializer(many=True)
+
+
+class ContentDetailSerializer(ContentSerializer):
+    """One content item, with where it stands in its approval chain."""
+
+    approval = serializers.SerializerMethodField()
+
+    class Meta(ContentSerializer.Meta):
+        fields = [*ContentSerializer.Meta.fields, "approval"]
+        read_only_fields = fields
+
+    @extend_schema_field(ChainStateSerializer)
+    def get_approval(self, content: Content) -> dict[str, Any] | None:
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        if user is None or user.role not in selectors.LIBRARY_ROLES:
+            return None  # employees see published content, not its review
+        state = chains.chain_state(content, user)
+        return dict(ChainStateSerializer(state).data)
+
+
 class CaptionsInputSerializer(serializers.Serializer):
     """Captions per network; several per network are offered to colleagues in rotation."""
 
@@ -378,6 +433,11 @@ class ContentViewSet(
 
     def get_object(self) -> Content:
         return selectors.content_for_user(_caller(self.request), _pk(self.kwargs))
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return ContentSerializer
+        return ContentDetailSerializer
 
     def _output(self, content: Content, status_code: int = status.HTTP_200_OK) -> Response:
         # Read back through the selector: the same prefetches and scoping as every read.

@@ -13,6 +13,7 @@ class ContentConfig(AppConfig):
 
         kind_register("content.review_requested", _("Content waits for my review"))
         kind_register("content.decision", _("A reviewer decides on my content"))
+        kind_register("content.step_overdue", _("A review step is past its deadline"))
         kind_register("content.suggestion_decided", _("My suggestion is accepted or declined"))
         from content.announce import kind_register_published
 

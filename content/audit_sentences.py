@@ -22,7 +22,38 @@ _PLAIN: dict[str, Any] = {
     "suggestion.accepted": gettext_lazy("%(actor)s accepted a suggestion."),
     "suggestion.declined": gettext_lazy("%(actor)s declined a suggestion."),
     "compliance.policy_updated": gettext_lazy("%(actor)s changed the compliance settings."),
+    "content.chain_restarted": gettext_lazy(
+        "The review of “%(target)s” started again at the first step."
+    ),
+    "approval.chain_created": gettext_lazy("%(actor)s created the approval chain “%(target)s”."),
+    "approval.chain_updated": gettext_lazy("%(actor)s changed the approval chain “%(target)s”."),
+    "approval.chain_deleted": gettext_lazy("%(actor)s deleted the approval chain “%(target)s”."),
+    "approval.step_added": gettext_lazy("%(actor)s added a step to the chain “%(target)s”."),
+    "approval.step_updated": gettext_lazy("%(actor)s changed a step of the chain “%(target)s”."),
+    "approval.step_deleted": gettext_lazy("%(actor)s deleted a step of the chain “%(target)s”."),
+    "approval.steps_reordered": gettext_lazy(
+        "%(actor)s reordered the steps of the chain “%(target)s”."
+    ),
+    "approval.steps_replaced": gettext_lazy("%(actor)s set the steps of the chain “%(target)s”."),
+    "approval.rule_added": gettext_lazy("%(actor)s added a rule to the chain “%(target)s”."),
+    "approval.rule_deleted": gettext_lazy("%(actor)s removed a rule of the chain “%(target)s”."),
+    "approval.rules_replaced": gettext_lazy("%(actor)s set the rules of the chain “%(target)s”."),
+    "approval.group_created": gettext_lazy("%(actor)s created the reviewer group “%(target)s”."),
+    "approval.group_updated": gettext_lazy("%(actor)s changed the reviewer group “%(target)s”."),
+    "approval.group_deleted": gettext_lazy("%(actor)s deleted the reviewer group “%(target)s”."),
 }
+
+
+def _step_passed(line: AuditLine) -> str:
+    return _("%(actor)s approved “%(target)s” at the step “%(step)s”; on to the next.") % _values(
+        line, step=line.details.get("step", "—")
+    )
+
+
+def _step_overdue(line: AuditLine) -> str:
+    return _("“%(target)s” is past the deadline of the step “%(step)s”: reminders sent.") % (
+        _values(line, step=line.details.get("step", "—"))
+    )
 
 
 def _values(line: AuditLine, **extra: Any) -> dict[str, Any]:
@@ -84,3 +115,5 @@ def register() -> None:
     audit_sentence_register("compliance.rule_removed", _rule_removed)
     audit_sentence_register("guideline.saved", _guideline_saved)
     audit_sentence_register("charter.accepted", _charter_accepted)
+    audit_sentence_register("content.step_passed", _step_passed)
+    audit_sentence_register("content.step_overdue", _step_overdue)

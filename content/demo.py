@@ -24,9 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from content import services
+from content import chains, services
 from content.imaging import demo_image_draw
 from content.models import (
+    ApprovalChain,
     CharterAcceptance,
     ComplianceRule,
     Content,
@@ -38,6 +39,7 @@ from content.models import (
     PreviewStatus,
     Review,
     ReviewDecision,
+    ReviewerGroup,
     RuleKind,
     Suggestion,
     Topic,
@@ -1209,6 +1211,7 @@ def seed_demo_content(sender: object, organization: Organization, **kwargs: Any)
             name: services.topic_get_or_create(organization=organization, name=name)
             for name in TOPICS
         }
+        _seed_chains(organization, admin, reviewer, topics["Produits"])
         _seed_guidelines(organization, comms)
         departments = {
             team.name: team for team in Team.objects.filter(organization=organization, parent=None)
@@ -1239,7 +1242,7 @@ def _seed_rules(organization: Organization, admin: User) -> None:
     policy = services.policy_for(organization)
     if not policy.disclosure:
         # Only on the first run: an administrator's later choice is kept.
-        services.policy_update(actor=admin, required_approvals=1, disclosure=DISCLOSURE)
+        services.policy_update(actor=admin, disclosure=DISCLOSURE)
     existing = set(
         ComplianceRule.objects.filter(
             organization=organization, kind=RuleKind.BLOCKED_TERM
@@ -1250,6 +1253,32 @@ def _seed_rules(organization: Organization, admin: User) -> None:
             services.compliance_rule_add(
                 actor=admin, kind=RuleKind.BLOCKED_TERM, value=term, note=note
             )
+
+
+MEDICAL_LEGAL = "Médical → Juridique"
+
+
+def _seed_chains(organization: Organization, admin: User, reviewer: User, products: Topic) -> None:
+    """A pharmaceutical company's review: product news goes to Medical affairs (the demo
+    reviewer, through a group), then Legal (the admin); everything else keeps the default
+    chain's single step. Made once: an administrator's later changes are kept."""
+    chains.chain_default_for(organization)
+    if ApprovalChain.objects.filter(organization=organization, name=MEDICAL_LEGAL).exists():
+        return
+    medical = ReviewerGroup.objects.filter(organization=organization, name="Affaires médicales")
+    group = medical.first() or chains.reviewer_group_save(
+        actor=admin, name="Affaires médicales", members=[reviewer]
+    )
+    chain = chains.chain_save(actor=admin, name=MEDICAL_LEGAL)
+    chains.chain_steps_replace(
+        actor=admin,
+        chain=chain,
+        steps=[
+            chains.StepInput(name="Médical", reviewer_group=group, deadline_hours=48),
+            chains.StepInput(name="Juridique", reviewers=[admin], deadline_hours=24),
+        ],
+    )
+    chains.rule_add(actor=admin, chain=chain, data=chains.RuleInput(priority=10, topic=products))
 
 
 def _seed_guidelines(organization: Organization, comms: User) -> None:
@@ -1340,6 +1369,12 @@ def _seed_post(
         content = services.content_reject(actor=reviewer, content=content, comment=post.note)
     if post.state in APPROVED_STATES:
         content = services.content_approve(actor=reviewer, content=content)
+        if content.status == ContentStatus.IN_REVIEW:
+            # Product news also passes the Legal step, the admin's.
+            admin = User.objects.get(
+                organization=content.organization, email=f"admin@{DEMO_DOMAIN}"
+            )
+            content = services.content_approve(actor=admin, content=content)
     if post.state == WITHDRAWN:
         content = services.content_withdraw(actor=comms, content=content, reason=post.note)
     if post.state == EDITED:

@@ -7,20 +7,23 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from content import compliance
+from content.chains import MAX_APPROVALS, MAX_DEADLINE_HOURS, RuleInput, StepInput
 from content.feeds import FeedInput
 from content.models import (
+    ApprovalChain,
     ContentKind,
     FeedMode,
     FeedSubscription,
     Lifecycle,
     Network,
+    ReviewerGroup,
     RuleKind,
     Topic,
 )
 from content.services import ContentInput, compliance_rules_for
 from organizations.forms import OrgScopedForm
 from organizations.images import validate_image
-from organizations.models import Language, Team
+from organizations.models import Language, Role, Team, User
 
 CAPTION_SEPARATOR = "---"
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -286,7 +289,6 @@ class GuidelineForm(forms.Form):
 
 
 class PolicyForm(forms.Form):
-    required_approvals = forms.IntegerField(label=_("Approvals required"), min_value=1, max_value=5)
     disclosure = forms.CharField(label=_("Mandatory disclosure"), required=False, max_length=100)
     linkedin_max_length = forms.IntegerField(
         label=_("LinkedIn length limit"), min_value=50, max_value=3000
@@ -348,3 +350,110 @@ class FeedForm(OrgScopedForm):
             "topics": list(subscription.topics.all()),
             "language": subscription.language,
         }
+
+
+# --- Approval chains (organisation admins) -----------------------------------------------
+
+
+def _reviewer_choices(form: forms.Form, organization: Any) -> None:
+    people = User.objects.filter(
+        organization=organization, is_active=True, role__in=[Role.REVIEWER, Role.ORG_ADMIN]
+    ).order_by("first_name", "last_name", "email")
+    for name in ("reviewers", "members"):
+        if name in form.fields:
+            form.fields[name].queryset = people  # type: ignore[attr-defined]
+            form.fields[name].label_from_instance = lambda u: (  # type: ignore[attr-defined]
+                f"{u.get_full_name()} ({u.email})" if u.get_full_name() else u.email
+            )
+
+
+class ChainForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80)
+    is_default = forms.BooleanField(
+        label=_("Default chain (used when no rule chooses another)"), required=False
+    )
+
+
+class StepForm(OrgScopedForm):
+    name = forms.CharField(label=_("Step name"), max_length=80, help_text=_("For example Medical."))
+    required_approvals = forms.IntegerField(
+        label=_("Approvals required"), min_value=1, max_value=MAX_APPROVALS, initial=1
+    )
+    deadline_hours = forms.IntegerField(
+        label=_("Deadline (hours)"),
+        min_value=1,
+        max_value=MAX_DEADLINE_HOURS,
+        required=False,
+        help_text=_("Empty: no deadline. Once it passes, reviewers and the author are reminded."),
+    )
+    reviewers = forms.ModelMultipleChoiceField(
+        label=_("Reviewers"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text=_("With neither reviewers nor a group, every reviewer may approve at this step."),
+    )
+    reviewer_group = forms.ModelChoiceField(
+        label=_("Reviewer group"), queryset=ReviewerGroup.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
+        super().__init__(*args, organization=organization, **kwargs)
+        _reviewer_choices(self, organization)
+
+    def step_input(self) -> StepInput:
+        data = self.cleaned_data
+        return StepInput(
+            name=data["name"],
+            required_approvals=data["required_approvals"],
+            deadline_hours=data.get("deadline_hours"),
+            reviewers=list(data.get("reviewers") or []),
+            reviewer_group=data.get("reviewer_group"),
+        )
+
+
+class ReviewerGroupForm(OrgScopedForm):
+    name = forms.CharField(label=_("Group name"), max_length=80)
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+
+    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
+        super().__init__(*args, organization=organization, **kwargs)
+        _reviewer_choices(self, organization)
+
+
+class ChainRuleForm(OrgScopedForm):
+    chain = forms.ModelChoiceField(label=_("Chain"), queryset=ApprovalChain.objects.none())
+    priority = forms.IntegerField(
+        label=_("Priority"),
+        min_value=0,
+        max_value=1000,
+        initial=10,
+        help_text=_("Rules are tried from the lowest number; the first that matches wins."),
+    )
+    topic = forms.ModelChoiceField(
+        label=_("Topic"), queryset=Topic.objects.none(), required=False, empty_label=_("Any")
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any")), *ContentKind.choices], required=False
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("", _("Any")), *Language.choices], required=False
+    )
+    network = forms.ChoiceField(
+        label=_("Network"), choices=[("", _("Any")), *Network.choices], required=False
+    )
+
+    def rule_input(self) -> RuleInput:
+        data = self.cleaned_data
+        return RuleInput(
+            priority=data["priority"],
+            topic=data.get("topic"),
+            kind=data.get("kind", ""),
+            language=data.get("language", ""),
+            network=data.get("network", ""),
+        )

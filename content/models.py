@@ -133,6 +133,18 @@ class Content(models.Model):
         blank=True,
         related_name="+",
     )
+    # The review round under way: the chain chosen at submission (or at the restart after
+    # an edit), the step it is at, when that step was entered, when it is due, and when
+    # its overdue reminder went out (once per step entry).
+    approval_chain = models.ForeignKey(
+        "ApprovalChain", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approval_step = models.ForeignKey(
+        "ApprovalStep", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    step_entered_at = models.DateTimeField(null=True, blank=True)
+    step_due_at = models.DateTimeField(null=True, blank=True)
+    step_reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -142,6 +154,7 @@ class Content(models.Model):
         ordering = ["-pinned", "-publish_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "status", "publish_at"]),
+            models.Index(fields=["status", "step_due_at"], name="content_step_due"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -221,6 +234,143 @@ class ContentVersion(models.Model):
         return f"{self.content_id} v{self.number}"
 
 
+class ReviewerGroup(models.Model):
+    """People who review together (for example the medical team), named once and used by
+    the steps of several approval chains."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="reviewer_groups"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("reviewer group")
+        verbose_name_plural = _("reviewer groups")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="reviewer_group_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalChain(models.Model):
+    """Named review steps in order (for example Medical, then Legal). Each organisation has
+    exactly one default chain, used when no rule chooses another."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="approval_chains"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    is_default = models.BooleanField(_("default chain"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("approval chain")
+        verbose_name_plural = _("approval chains")
+        ordering = ["-is_default", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="approval_chain_unique_name"
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(is_default=True),
+                name="approval_chain_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalStep(models.Model):
+    """One step of a chain. With neither named reviewers nor a group, every reviewer and
+    organisation admin may act on it; otherwise only the people named or in the group."""
+
+    chain = models.ForeignKey(ApprovalChain, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("name"), max_length=80)
+    required_approvals = models.PositiveSmallIntegerField(_("approvals required"), default=1)
+    deadline_hours = models.PositiveIntegerField(
+        _("deadline (hours)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no deadline. When it passes, reviewers and the author are reminded."),
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewers"), blank=True, related_name="+"
+    )
+    reviewer_group = models.ForeignKey(
+        ReviewerGroup,
+        verbose_name=_("reviewer group"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="steps",
+    )
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ["chain", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain", "position"], name="approval_step_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(required_approvals__gte=1), name="approval_step_needs_an_approval"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_hours__isnull=True) | Q(deadline_hours__gte=1),
+                name="approval_step_deadline_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}.{self.position} {self.name}"
+
+
+class ChainRule(models.Model):
+    """Chooses a chain for content that matches every condition it sets (an empty
+    condition matches anything). Rules are tried by priority, lowest first; the first
+    that matches wins, else the default chain."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="chain_rules"
+    )
+    chain = models.ForeignKey(
+        ApprovalChain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="rules"
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), default=10)
+    topic = models.ForeignKey(
+        Topic,
+        verbose_name=_("topic"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=ContentKind.choices, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
+    network = models.CharField(_("network"), max_length=10, choices=Network.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chain rule")
+        verbose_name_plural = _("chain rules")
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.priority}: {self.chain_id}"
+
+
 class ReviewDecision(models.TextChoices):
     APPROVE = "approve", _("Approved")
     REJECT = "reject", _("Rejected")
@@ -234,6 +384,12 @@ class Review(models.Model):
     )
     decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
     comment = models.TextField(blank=True)
+    # The chain step the decision was given for; its name is kept for the record should
+    # the step be deleted later.
+    step = models.ForeignKey(
+        ApprovalStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="reviews"
+    )
+    step_name = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -250,15 +406,11 @@ class Review(models.Model):
 
 
 class ContentPolicy(models.Model):
-    """An organisation's governance settings for content and shares."""
+    """An organisation's governance settings for content and shares. (How many approvals
+    content needs is its approval chains' business: ApprovalChain.)"""
 
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, related_name="content_policy"
-    )
-    required_approvals = models.PositiveSmallIntegerField(
-        _("approvals required"),
-        default=1,
-        help_text=_("How many different reviewers must approve (for example medical and legal)."),
     )
     disclosure = models.CharField(
         _("mandatory disclosure"),

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -130,23 +132,40 @@ def content_for_user(user: User, pk: int, *, write: bool = False) -> Content:
     return content
 
 
-def review_queue(user: User) -> QuerySet[Content]:
+def review_queue(user: User, *, mine: bool = False) -> QuerySet[Content]:
+    """Content in review with the step each one is at: `my_step` when the user may act on
+    that step, `approvals` given at it on the current version. `mine`: only what waits at
+    one of the user's steps and is not theirs to write nor already decided by them."""
+    from content.chains import my_step_condition
+
     if not user.can_review:
         return Content.objects.none()
     already = Review.objects.filter(
         content=OuterRef("pk"), version=OuterRef("version"), reviewer=user
     )
-    return (
-        _with_relations(
-            Content.objects.filter(
-                organization_id=user.organization_id, status=ContentStatus.IN_REVIEW
-            )
+    contents = Content.objects.filter(
+        organization_id=user.organization_id, status=ContentStatus.IN_REVIEW
+    )
+    condition = my_step_condition(user)
+    if mine:
+        own = ContentVersion.objects.filter(
+            content=OuterRef("pk"), number=OuterRef("version"), author=user
         )
+        contents = contents.filter(condition).exclude(author=user).exclude(Exists(own))
+        contents = contents.exclude(Exists(already))
+    return (
+        _with_relations(contents)
+        .select_related("approval_step", "approval_chain")
         .annotate(
             reviewed_by_me=Exists(already),
+            my_step=ExpressionWrapper(condition, output_field=BooleanField()),
             approvals=Count(
                 "reviews",
-                filter=Q(reviews__version=F("version"), reviews__decision=ReviewDecision.APPROVE),
+                filter=Q(
+                    reviews__version=F("version"),
+                    reviews__decision=ReviewDecision.APPROVE,
+                    reviews__step=F("approval_step"),
+                ),
             ),
         )
         .order_by("publish_at", "id")

@@ -20,9 +20,10 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from content import compliance
+from content import chains, compliance
 from content.announce import content_announce_later
 from content.models import (
+    ApprovalStep,
     Caption,
     CharterAcceptance,
     ComplianceRule,
@@ -210,8 +211,6 @@ def policy_update(
         raise PermissionDeniedError(_("Only organisation administrators can change the policy."))
     assert actor.organization is not None
     policy = policy_for(actor.organization)
-    if values.get("required_approvals", 1) < 1:
-        raise DomainError(_("At least one approval is required."), field="required_approvals")
     for name, value in values.items():
         setattr(policy, name, value)
     with transaction.atomic():
@@ -459,6 +458,22 @@ def content_update(
             request=request,
             details={"version": content.version, "from": previous_status, "to": content.status},
         )
+        if content.status == ContentStatus.IN_REVIEW:
+            # Other words: the chain starts again at step 1 (the rules may now choose
+            # another chain), and its reviewers see what changed.
+            step = chains.round_start(
+                content,
+                exclude=_version_authors(content),
+                url=reverse("content_version", args=[content.pk, content.version]),
+            )
+            audit_record(
+                action="content.chain_restarted",
+                organization=content.organization,
+                actor=actor,
+                target=content,
+                request=request,
+                details={"version": content.version, "chain": step.chain.name, "step": step.name},
+            )
     if link_changed and content.link_url:
         _enqueue_preview(content)
     return content
@@ -509,27 +524,16 @@ def content_submit(*, actor: User, content: Content, request: HttpRequest | None
             _record_version(content, actor)
         content.status = ContentStatus.IN_REVIEW
         content.save(update_fields=["status", "version", "updated_at"])
+        # The rules choose the chain; the reviewers of its first step are told.
+        step = chains.round_start(content, exclude=_version_authors(content) | {actor.pk})
         audit_record(
             action="content.submitted",
             organization=content.organization,
             actor=actor,
             target=content,
             request=request,
-            details={"version": content.version},
+            details={"version": content.version, "chain": step.chain.name, "step": step.name},
         )
-        reviewers = User.objects.filter(
-            organization=content.organization,
-            is_active=True,
-            role__in=[Role.REVIEWER, Role.ORG_ADMIN],
-        ).exclude(pk=actor.pk)
-        for reviewer in reviewers:
-            with translation.override(reviewer.language):
-                notification_create(
-                    recipient=reviewer,
-                    kind="content.review_requested",
-                    title=_("To review: %(title)s") % {"title": content.title},
-                    url=reverse("content_detail", args=[content.pk]),
-                )
     return content
 
 
@@ -556,7 +560,9 @@ def _lock_for_review(actor: User, content: Content, *, not_in_review: str, own: 
     return content
 
 
-def _review_record(actor: User, content: Content, decision: str, comment: str) -> None:
+def _review_record(
+    actor: User, content: Content, decision: str, comment: str, step: ApprovalStep
+) -> None:
     try:
         with transaction.atomic():
             Review.objects.create(
@@ -565,9 +571,23 @@ def _review_record(actor: User, content: Content, decision: str, comment: str) -
                 reviewer=actor,
                 decision=decision,
                 comment=comment,
+                step=step,
+                step_name=step.name,
             )
     except IntegrityError:
+        # One decision per person and round: not at step 1 and again at step 2.
         raise ConflictError(_("You have already reviewed this version.")) from None
+
+
+def _step_for(actor: User, content: Content) -> ApprovalStep:
+    """The step the content is at, if `actor` may act on it."""
+    step = chains.current_step(content, exclude=_version_authors(content))
+    if not chains.step_allows(step, actor):
+        raise PermissionDeniedError(
+            _("This content is at the step “%(step)s”, which you do not review.")
+            % {"step": step.name}
+        )
+    return step
 
 
 def content_approve(
@@ -587,22 +607,51 @@ def content_approve(
             raise DomainError(
                 _("This content does not meet the rules."), field="captions", errors=problems
             )
-        _review_record(actor, content, ReviewDecision.APPROVE, comment)
-        approvals = Review.objects.filter(
-            content=content, version=content.version, decision=ReviewDecision.APPROVE
-        ).count()
-        required = policy_for(content.organization).required_approvals
+        step = _step_for(actor, content)
+        _review_record(actor, content, ReviewDecision.APPROVE, comment, step)
+        approvals = chains.step_approvals(content, step)
+        required = step.required_approvals
         audit_record(
             action="content.approval_given",
             organization=content.organization,
             actor=actor,
             target=content,
             request=request,
-            details={"version": content.version, "approvals": approvals, "required": required},
+            details={
+                "version": content.version,
+                "approvals": approvals,
+                "required": required,
+                "step": step.name,
+            },
         )
-        if approvals >= required:
+        following = chains.next_step(step) if approvals >= required else None
+        if following is not None:
+            already = set(
+                Review.objects.filter(content=content, version=content.version).values_list(
+                    "reviewer_id", flat=True
+                )
+            )
+            chains.step_enter(content, following, exclude=_version_authors(content) | already)
+            audit_record(
+                action="content.step_passed",
+                organization=content.organization,
+                actor=actor,
+                target=content,
+                request=request,
+                details={"version": content.version, "step": step.name, "next": following.name},
+            )
+        elif approvals >= required:
             content.status = ContentStatus.APPROVED
-            content.save(update_fields=["status", "updated_at"])
+            chains.round_clear(content)
+            content.save(
+                update_fields=[
+                    "status",
+                    "approval_step",
+                    "step_due_at",
+                    "step_reminded_at",
+                    "updated_at",
+                ]
+            )
             audit_record(
                 action="content.approved",
                 organization=content.organization,
@@ -634,16 +683,26 @@ def content_reject(
             not_in_review=_("Only content in review can be rejected; this content is “%(state)s”."),
             own=_("You cannot review content you wrote or edited."),
         )
-        _review_record(actor, content, ReviewDecision.REJECT, comment)
+        step = _step_for(actor, content)
+        _review_record(actor, content, ReviewDecision.REJECT, comment, step)
         content.status = ContentStatus.DRAFT
-        content.save(update_fields=["status", "updated_at"])
+        chains.round_clear(content)
+        content.save(
+            update_fields=[
+                "status",
+                "approval_step",
+                "step_due_at",
+                "step_reminded_at",
+                "updated_at",
+            ]
+        )
         audit_record(
             action="content.rejected",
             organization=content.organization,
             actor=actor,
             target=content,
             request=request,
-            details={"version": content.version, "comment": comment},
+            details={"version": content.version, "comment": comment, "step": step.name},
         )
         author_lang = content.author.language if content.author else "en"
         with translation.override(author_lang):

@@ -28,3 +28,12 @@ def fetch_due_feeds() -> int:
     for subscription_id in due:
         fetch_feed.delay(subscription_id)
     return len(due)
+
+
+@shared_task
+def remind_overdue_steps() -> int:
+    """Beat: remind the reviewers and the author of each overdue approval step, once per
+    step entry (claimed in the database, so overlapping runs never repeat a reminder)."""
+    from content.chains import overdue_reminders_send
+
+    return overdue_reminders_send()

@@ -24,4 +24,11 @@ urlpatterns = [
     path("guidelines/<str:kind>/", views.guideline_page, name="guideline_page"),
     path("guidelines/<str:kind>/edit/", views.guideline_edit, name="guideline_edit"),
     path("admin/compliance/", views.compliance_settings, name="compliance_settings"),
+    path("admin/approval-chains/", views.approval_chains_admin, name="approval_chains_admin"),
+    path("admin/approval-chains/<int:pk>/", views.approval_chain_edit, name="approval_chain_edit"),
+    path(
+        "admin/approval-chains/groups/<int:pk>/",
+        views.reviewer_group_edit,
+        name="reviewer_group_edit",
+    ),
 ]

@@ -23,15 +23,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from content import calendar, compliance, selectors, services
+from content import calendar, chains, compliance, selectors, services
 from content.extensions import feed_cards_prepare
 from content.forms import (
+    ChainForm,
+    ChainRuleForm,
     ContentForm,
     DecisionForm,
     GuidelineForm,
     LibraryFilterForm,
     PolicyForm,
+    ReviewerGroupForm,
     RuleForm,
+    StepForm,
     SuggestionForm,
     split_captions,
 )
@@ -138,7 +142,7 @@ def content_detail(request: MemberRequest, pk: int) -> HttpResponse:
         context.update(
             versions=content.versions.select_related("author")[:20],
             reviews=content.reviews.select_related("reviewer")[:20],
-            policy=services.policy_for(content.organization),
+            chain=chains.chain_state(content, user),
             decision_form=DecisionForm(),
         )
     return render(request, "content/detail.html", context)
@@ -395,12 +399,15 @@ def _version_rows(
 def review_queue(request: MemberRequest) -> HttpResponse:
     if not request.user.can_review:
         raise Http404
+    mine = request.GET.get("mine") == "1"
     return render(
         request,
         "content/review.html",
         {
-            "page": _page(request, selectors.review_queue(request.user), 20),
-            "policy": services.policy_for(request.user.organization),
+            "page": _page(request, selectors.review_queue(request.user, mine=mine), 20),
+            "mine": mine,
+            "querystring": _querystring(request),
+            "now_time": timezone.now(),
         },
     )
 
@@ -623,7 +630,6 @@ def compliance_settings(request: MemberRequest) -> HttpResponse:
         initial={
             f: getattr(policy, f)
             for f in (
-                "required_approvals",
                 "disclosure",
                 "linkedin_max_length",
                 "x_max_length",
@@ -763,3 +769,223 @@ def feed_action(request: MemberRequest, pk: int, verb: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("feeds")
+
+
+# --- Approval chains (org admin) ----------------------------------------------------------
+
+
+def _chain_forms(request: MemberRequest, post: Any = None) -> dict[str, Any]:
+    organization = request.user.organization
+    return {
+        "chain_form": ChainForm(post if "create_chain" in request.POST else None),
+        "rule_form": ChainRuleForm(
+            post if "add_rule" in request.POST else None, organization=organization
+        ),
+        "group_form": ReviewerGroupForm(
+            post if "create_group" in request.POST else None,
+            organization=organization,
+            prefix="group",
+        ),
+    }
+
+
+@org_admin_required
+def approval_chains_admin(request: MemberRequest) -> HttpResponse:
+    """The organisation's approval chains, the rules that choose them and the reviewer
+    groups; each chain's steps are edited on its own page."""
+    user = request.user
+    forms = _chain_forms(request, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        form: Any = None
+        try:
+            if "create_chain" in request.POST:
+                form = forms["chain_form"]
+                if form.is_valid():
+                    chain = chains.chain_save(actor=user, request=request, **form.cleaned_data)
+                    messages.success(request, _("Chain created. Now give it its steps."))
+                    return redirect("approval_chain_edit", pk=chain.pk)
+            elif "add_rule" in request.POST:
+                form = forms["rule_form"]
+                if form.is_valid():
+                    chains.rule_add(
+                        actor=user,
+                        chain=form.cleaned_data["chain"],
+                        data=form.rule_input(),
+                        request=request,
+                    )
+                    messages.success(request, _("Rule added."))
+                    return redirect("approval_chains_admin")
+            elif "remove_rule" in request.POST:
+                rule = chains.rules_of(user).filter(pk=_int(request.POST["remove_rule"])).first()
+                if rule is None:
+                    raise Http404
+                chains.rule_delete(actor=user, rule=rule, request=request)
+                messages.success(request, _("Rule removed."))
+                return redirect("approval_chains_admin")
+            elif "create_group" in request.POST:
+                form = forms["group_form"]
+                if form.is_valid():
+                    chains.reviewer_group_save(
+                        actor=user,
+                        name=form.cleaned_data["name"],
+                        members=list(form.cleaned_data["members"]),
+                        request=request,
+                    )
+                    messages.success(request, _("Reviewer group created."))
+                    return redirect("approval_chains_admin")
+        except DomainError as error:
+            if form is not None:
+                form_error(form, error)
+            else:
+                messages.error(request, error.message)
+    return render(
+        request,
+        "content/approval_chains.html",
+        {
+            **forms,
+            "page": _page(request, chains.chains_of(user), 20),
+            "rules": chains.rules_of(user),
+            "groups": chains.reviewer_groups_of(user),
+        },
+    )
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@org_admin_required
+def approval_chain_edit(request: MemberRequest, pk: int) -> HttpResponse:
+    user = request.user
+    organization = user.organization
+    chain = chains.chain_for_user(user, pk)
+    post = request.POST if request.method == "POST" else None
+    chain_form = ChainForm(
+        post if "save_chain" in request.POST else None,
+        initial={"name": chain.name, "is_default": chain.is_default},
+    )
+    step_form = StepForm(
+        post if "add_step" in request.POST else None, organization=organization, prefix="new"
+    )
+    steps = list(chain.steps.all())
+    editing = _int(request.POST["step"]) if "save_step" in request.POST else None
+    step_forms = [
+        (
+            step,
+            StepForm(
+                post if step.pk == editing else None,
+                organization=organization,
+                prefix=f"step{step.pk}",
+                initial={
+                    "name": step.name,
+                    "required_approvals": step.required_approvals,
+                    "deadline_hours": step.deadline_hours,
+                    "reviewers": list(step.reviewers.all()),
+                    "reviewer_group": step.reviewer_group,
+                },
+            ),
+        )
+        for step in steps
+    ]
+    by_pk = {step.pk: step for step in steps}
+    if request.method == "POST":
+        form: Any = None
+        try:
+            if "save_chain" in request.POST:
+                form = chain_form
+                if form.is_valid():
+                    chains.chain_save(actor=user, chain=chain, request=request, **form.cleaned_data)
+                    messages.success(request, _("Chain saved."))
+                    return redirect("approval_chain_edit", pk=chain.pk)
+            elif "delete_chain" in request.POST:
+                chains.chain_delete(actor=user, chain=chain, request=request)
+                messages.success(request, _("Chain deleted."))
+                return redirect("approval_chains_admin")
+            elif "add_step" in request.POST:
+                form = step_form
+                if form.is_valid():
+                    chains.step_add(
+                        actor=user, chain=chain, data=form.step_input(), request=request
+                    )
+                    messages.success(request, _("Step added."))
+                    return redirect("approval_chain_edit", pk=chain.pk)
+            elif "save_step" in request.POST:
+                step = by_pk.get(editing)  # type: ignore[arg-type]
+                if step is None:
+                    raise Http404
+                form = next(f for s, f in step_forms if s.pk == step.pk)
+                if form.is_valid():
+                    chains.step_update(
+                        actor=user, step=step, data=form.step_input(), request=request
+                    )
+                    messages.success(request, _("Step saved."))
+                    return redirect("approval_chain_edit", pk=chain.pk)
+            else:
+                for verb in ("move_up", "move_down", "delete_step"):
+                    if verb in request.POST:
+                        step = by_pk.get(_int(request.POST[verb]))
+                        if step is None:
+                            raise Http404
+                        if verb == "delete_step":
+                            chains.step_delete(actor=user, step=step, request=request)
+                            messages.success(request, _("Step deleted."))
+                        else:
+                            chains.step_move(
+                                actor=user, step=step, up=verb == "move_up", request=request
+                            )
+                        return redirect("approval_chain_edit", pk=chain.pk)
+        except DomainError as error:
+            if form is not None:
+                form_error(form, error)
+            else:
+                messages.error(request, error.message)
+    return render(
+        request,
+        "content/approval_chain.html",
+        {
+            "chain": chain,
+            "chain_form": chain_form,
+            "step_form": step_form,
+            "step_forms": step_forms,
+            "editing": editing,
+            "rules": chain.rules.all(),
+        },
+    )
+
+
+@org_admin_required
+def reviewer_group_edit(request: MemberRequest, pk: int) -> HttpResponse:
+    user = request.user
+    group = chains.reviewer_groups_of(user).filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    form = ReviewerGroupForm(
+        request.POST if "save_group" in request.POST else None,
+        organization=user.organization,
+        initial={"name": group.name, "members": list(group.members.all())},
+    )
+    if request.method == "POST":
+        try:
+            if "delete_group" in request.POST:
+                chains.reviewer_group_delete(actor=user, group=group, request=request)
+                messages.success(request, _("Reviewer group deleted."))
+                return redirect("approval_chains_admin")
+            if "save_group" in request.POST and form.is_valid():
+                chains.reviewer_group_save(
+                    actor=user,
+                    group=group,
+                    name=form.cleaned_data["name"],
+                    members=list(form.cleaned_data["members"]),
+                    request=request,
+                )
+                messages.success(request, _("Reviewer group saved."))
+                return redirect("approval_chains_admin")
+        except DomainError as error:
+            if "delete_group" in request.POST:
+                messages.error(request, error.message)
+            else:
+                form_error(form, error)
+    return render(request, "content/reviewer_group.html", {"group": group, "form": form})

@@ -79,6 +79,8 @@ class Team(models.Model):
         related_name="managed_teams",
         blank=True,
     )
+    # The identity provider's id for the group this team mirrors (SCIM provisioning).
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,6 +95,11 @@ class Team(models.Model):
                 fields=["organization", "name"],
                 condition=Q(parent__isnull=True),
                 name="team_unique_root_name",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="team_unique_external_id",
             ),
         ]
 
@@ -147,6 +154,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    # The identity provider's id for this person (SCIM provisioning), unique per organisation.
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, default="")
     # Blank: the organisation's. Digests and nudges arrive at the hour set in this zone.
     time_zone = models.CharField(
         _("time zone"), max_length=64, choices=_time_zone_choices, blank=True, default=""
@@ -168,6 +177,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["last_name", "first_name", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="user_unique_external_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email

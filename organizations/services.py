@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.mail import send_mail
@@ -767,3 +768,29 @@ def api_tokens_revoke_all(
                 details={"reason": reason, "count": count},
             )
     return count
+
+
+SESSION_BATCH = 1000
+
+
+def user_sessions_end(user: User, *, batch: int = SESSION_BATCH) -> int:
+    """Delete every session of the person (an erasure, a deprovisioning). The database
+    store keeps the user id encoded in the session data, so each live session is decoded:
+    call it outside long transactions; it reads in chunks and deletes in batches."""
+    ended = 0
+    found: list[str] = []
+    sessions = (
+        Session.objects.filter(expire_date__gt=timezone.now())
+        .only("session_key", "session_data")
+        .order_by()
+    )
+    for session in sessions.iterator(chunk_size=batch):
+        # get_decoded() answers {} for a session it cannot read: nobody's.
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            found.append(session.pk)
+            if len(found) >= batch:
+                ended += Session.objects.filter(pk__in=found).delete()[0]
+                found = []
+    if found:
+        ended += Session.objects.filter(pk__in=found).delete()[0]
+    return ended

@@ -1,3 +1,8 @@
-"""API paths of the privacy app, mounted under /api/v1/."""
+"""API paths of the privacy app, mounted under /api/v1/ (before the router, so that
+`users/<id>/erase/` is ours)."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from privacy import api
+
+urlpatterns = [*api.urlpatterns]

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from advocacy.models import Activity, Click, Share
-from advocacy.signals import activity_recorded
+from advocacy.signals import activity_recorded, share_state_changed
 
 
 def activity_record(
@@ -36,3 +36,11 @@ def activity_record(
         return None
     transaction.on_commit(lambda: activity_recorded.send(sender=Activity, activity=activity))
     return activity
+
+
+def share_state_announce(share_id: int) -> None:
+    """Tell receivers (the archive) after commit that the share changed state; they read
+    the share's state then."""
+    transaction.on_commit(
+        lambda: share_state_changed.send(sender=Share, share_id=share_id), robust=True
+    )

@@ -9,6 +9,7 @@ directly."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -136,11 +137,21 @@ def click_ignored_reason(request: HttpRequest) -> str:
     return ""
 
 
+def visitor_day_key(day: str) -> bytes:
+    """The day's key: derived from the secret and the day, so that a stored hash is only
+    comparable within its day (one visitor counted once per day) and never across days."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"click-visitor|{day}".encode(), "sha256"
+    ).digest()
+
+
 def _visitor(request: HttpRequest, day: str) -> str:
+    """A keyed hash of address and browser under the day's key: the address itself goes
+    no further than this function (not in the event, the stream, the database or logs)."""
     address = request.META.get("REMOTE_ADDR", "")
     agent = request.META.get("HTTP_USER_AGENT", "")
-    raw = f"{settings.SECRET_KEY}|{day}|{address}|{agent}".encode()
-    return hashlib.sha256(raw).hexdigest()[:32]
+    raw = f"{address}|{agent}".encode()
+    return hmac.new(visitor_day_key(day), raw, hashlib.sha256).hexdigest()[:32]
 
 
 def _referrer_host(request: HttpRequest) -> str:

@@ -47,7 +47,7 @@ from advocacy.networks.base import (
 )
 from advocacy.ratelimit import RateLimitUnavailable, rate_limit_acquire
 from advocacy.services.accounts import account_credentials, account_mark_needs_reconnect
-from advocacy.services.activity import activity_record
+from advocacy.services.activity import activity_record, share_state_announce
 from advocacy.services.dispatch import share_dispatch
 from advocacy.services.network_apps import network_app_problem, network_app_problem_clear
 from content.models import ContentStatus
@@ -389,6 +389,7 @@ def _record_publish_once(
                 ]
             )  # fmt: skip
             activity_record(kind=ActivityKind.SHARE_PUBLISHED, share=current, occurred_at=now)
+            share_state_announce(current.pk)
             if current.content.status == ContentStatus.WITHDRAWN:
                 # Withdrawn while we were posting: delete it straight away.
                 _recall_published(current)
@@ -404,6 +405,7 @@ def _record_publish_once(
             if current.attempt_count >= settings.SHARE_MAX_ATTEMPTS and not held:
                 current.status = ShareStatus.FAILED
                 current.save()
+                share_state_announce(current.pk)
                 _notify(
                     current,
                     _("Your share of “%(title)s” on %(network)s failed"),
@@ -430,10 +432,12 @@ def _record_publish_once(
         if outcome.name == "rejected":
             current.status = ShareStatus.FAILED
             current.save()
+            share_state_announce(current.pk)
             _notify(current, _("%(network)s refused your share of “%(title)s”"), error.message)
             return "failed"
         current.status = ShareStatus.OUTCOME_UNKNOWN
         current.save()
+        share_state_announce(current.pk)
         _notify(
             current,
             _("Check your %(network)s profile: did “%(title)s” go out?"),
@@ -456,6 +460,7 @@ def _recall_published(share: Share) -> None:
         attempt_count=0,
         next_attempt_at=timezone.now(),
     )
+    share_state_announce(share.pk)
     share_dispatch(share_id=share.pk, recall=True)
 
 
@@ -472,6 +477,7 @@ def _recall_ask(share_id: int, *, claim: datetime) -> None:
         share.status = ShareStatus.RECALL_FAILED
         share.last_error = _("The account was disconnected.")
         share.save()
+        share_state_announce(share.pk)
         _notify(
             share,
             _("Please delete your %(network)s post of “%(title)s”"),
@@ -551,6 +557,7 @@ def _record_delete_once(
             current.status = ShareStatus.RECALLED
             current.last_error = ""
             current.save()
+            share_state_announce(current.pk)
             return "deleted"
         error = outcome.error
         assert error is not None
@@ -564,6 +571,7 @@ def _record_delete_once(
             return "retry"
         current.status = ShareStatus.RECALL_FAILED
         current.save()
+        share_state_announce(current.pk)
         _notify(
             current,
             _("Please delete your %(network)s post of “%(title)s”"),

@@ -28,7 +28,7 @@ from advocacy.models import (
     TrackedLink,
 )
 from advocacy.services.accounts import account_usable
-from advocacy.services.activity import activity_record
+from advocacy.services.activity import activity_record, share_state_announce
 from advocacy.services.dispatch import share_dispatch
 from advocacy.services.pipeline import _recall_published, organization_paused
 from content import compliance
@@ -339,6 +339,10 @@ def _own(user: User, share: Share) -> Share:
     return share
 
 
+# The employee's transitions the archive hears of (a retry is not one: its outcome is).
+ANNOUNCED_STATUSES = (ShareStatus.CANCELLED, ShareStatus.PUBLISHED, ShareStatus.DISMISSED)
+
+
 def _transition(share_id: int, allowed: tuple[str, ...], **values: object) -> Share:
     with transaction.atomic():
         share = Share.objects.select_for_update().get(pk=share_id)
@@ -350,6 +354,8 @@ def _transition(share_id: int, allowed: tuple[str, ...], **values: object) -> Sh
         for name, value in values.items():
             setattr(share, name, value)
         share.save()
+        if share.status in ANNOUNCED_STATUSES:
+            share_state_announce(share.pk)
     return share
 
 
@@ -513,6 +519,7 @@ def shares_recall(*, content: Content) -> dict[str, int]:
                 share.status = ShareStatus.CANCELLED
                 share.last_error = _("The content was withdrawn.")
                 share.save()
+                share_state_announce(share.pk)
                 counts["cancelled"] += 1
             elif (
                 share.status == ShareStatus.PUBLISHED
@@ -528,6 +535,7 @@ def shares_recall(*, content: Content) -> dict[str, int]:
                     activity_record(kind=ActivityKind.SHARE_RECALLED, share=share, occurred_at=now)
                 share.status = ShareStatus.RECALL_ASKED
                 share.save()
+                share_state_announce(share.pk)
                 ask[share.user_id].append(share)
                 counts["asked"] += 1
         for shares_of_user in ask.values():

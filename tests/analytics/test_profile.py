@@ -29,7 +29,7 @@ def test_the_profile_shows_my_own_numbers_over_30_and_90_days(django_assert_max_
         rollup(w.seller, w.content, TODAY, shares=5, clicks=50)  # someone else's
         client = client_for(w.employee)
         client.get(reverse("profile"))
-        with django_assert_max_num_queries(25):
+        with django_assert_max_num_queries(20):
             html = client.get(reverse("profile")).content.decode()
     assert "My numbers" in html
     assert cell(html, 30, "shares") == "1" and cell(html, 90, "shares") == "3"

@@ -23,6 +23,8 @@ LAYERS = [
     "digests",
     "messaging",
     "nudges",
+    # SCIM provisioning deprovisions a person across the apps above.
+    "provisioning",
     # A person's data reads every app above.
     "privacy",
     "config",

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
+from content import chains
 from content.models import (
     ComplianceRule,
     Content,
@@ -215,7 +216,10 @@ def test_author_cannot_approve_their_own_content(cast):
 
 
 def test_two_approvals_from_different_reviewers(cast):
-    ContentPolicy.objects.create(organization=cast.organization, required_approvals=2)
+    # The single-step policy is now the default chain's one step (content.chains).
+    step = chains.chain_default_for(cast.organization).steps.get()
+    step.required_approvals = 2
+    step.save()
     content = submitted(cast)
     url = f"{API}/contents/{content['id']}/approve/"
 

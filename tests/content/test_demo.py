@@ -13,8 +13,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from content import selectors
-from content.demo import seed_demo_content
+from content.chains import chain_default_for
+from content.demo import MEDICAL_LEGAL, seed_demo_content
 from content.models import (
+    ApprovalChain,
     Caption,
     CharterAcceptance,
     ComplianceRule,
@@ -141,7 +143,12 @@ def test_seed_demo_fills_the_library_once(
 
     # Policy, rules, topics, guidelines.
     policy = policy_for(organization)
-    assert (policy.required_approvals, policy.disclosure) == (1, "#employee")
+    assert policy.disclosure == "#employee"
+    default = chain_default_for(organization)
+    assert [s.required_approvals for s in default.steps.all()] == [1]  # one step, as before
+    medical_legal = ApprovalChain.objects.get(organization=organization, name=MEDICAL_LEGAL)
+    assert [s.name for s in medical_legal.steps.order_by("position")] == ["Médical", "Juridique"]
+    assert medical_legal.rules.get().topic.name == "Produits"
     assert ComplianceRule.objects.filter(organization=organization, value="guérison").exists()
     assert Topic.objects.filter(organization=organization).count() >= 6
     charter = Guideline.objects.get(organization=organization, kind=GuidelineKind.CHARTER)

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from content.chains import chain_default_for
 from content.models import ContentKind, ContentStatus, Review, ReviewDecision
 from organizations.models import Role
 from tests.conftest import client_for
@@ -78,14 +79,21 @@ def test_another_organisations_authors_are_not_offered(personas, editor):
 def test_review_queue_counts_approvals_and_says_what_is_left(personas):
     reviewer = UserFactory(organization=personas.organization, role=Role.REVIEWER, language="en")
     other = UserFactory(organization=personas.organization, role=Role.REVIEWER)
+    # In review at the default chain's one step (as submitting or the migration leaves it).
+    step = chain_default_for(personas.organization).steps.get()
     waiting = ContentFactory(
-        organization=personas.organization, title="Needs me", status=ContentStatus.IN_REVIEW
+        organization=personas.organization,
+        title="Needs me",
+        status=ContentStatus.IN_REVIEW,
+        approval_chain=step.chain,
+        approval_step=step,
     )
     Review.objects.create(
         content=waiting,
         version=waiting.version,
         reviewer=other,
         decision=ReviewDecision.APPROVE,
+        step=step,
     )
     ContentFactory(
         organization=personas.other_organization, title="Theirs", status=ContentStatus.IN_REVIEW

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from content import selectors, services
+from content import chains, selectors, services
 from content.models import (
     CharterAcceptance,
     ComplianceRule,
@@ -230,7 +230,14 @@ def test_another_organisation_can_neither_submit_reject_nor_withdraw(cast):
 
 
 def require_approvals(cast: Cast, count: int) -> None:
-    services.policy_update(actor=cast.org_admin, required_approvals=count)
+    # The single-step policy is now the default chain's one step (content.chains).
+    chain = chains.chain_default_for(cast.organization)
+    step = chain.steps.get()
+    chains.step_update(
+        actor=cast.org_admin,
+        step=step,
+        data=chains.StepInput(name=step.name, required_approvals=count),
+    )
 
 
 def test_two_approvals_need_two_different_reviewers(cast):

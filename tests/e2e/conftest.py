@@ -3,6 +3,7 @@ server. Screenshots go to test-artifacts/screenshots (git-ignored)."""
 
 from __future__ import annotations
 
+import atexit
 import shutil
 from pathlib import Path
 
@@ -23,14 +24,23 @@ def pytest_configure(config):
     )
 
 
-@pytest.fixture(scope="session")
-def browser():
+# One Chromium for the whole session, however many modules import the fixture: Playwright's
+# sync API cannot run twice in one process, and a module that imports `browser` from here
+# gets a fixture definition of its own (tests/archive, tests/privacy, tests/provisioning).
+_chromium: dict[str, object] = {}
+
+
+def _chromium_start():
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: install Debian's chromium package (.ci/run does).")
-    from playwright.sync_api import sync_playwright
+    if "browser" not in _chromium:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        playwright = sync_playwright().start()
+        # When this directory is not collected its session hook does not run: stop at exit.
+        atexit.register(_chromium_stop)
+        _chromium["playwright"] = playwright
+        _chromium["browser"] = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
             args=[
@@ -43,8 +53,25 @@ def browser():
                 "--disable-sync",
             ],
         )
-        yield browser
+    return _chromium["browser"]
+
+
+def _chromium_stop() -> None:
+    browser = _chromium.pop("browser", None)
+    playwright = _chromium.pop("playwright", None)
+    if browser is not None:
         browser.close()
+    if playwright is not None:
+        playwright.stop()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _chromium_stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    return _chromium_start()
 
 
 @pytest.fixture

@@ -309,7 +309,7 @@ def test_import_page_invalid_file_lists_each_line(personas):
     assert "Line 4: role “wizard” is unknown" in html
     assert response.context["errors"] == [
         "Line 3: “bad” is not a valid email address",
-        "Line 4: role “wizard” is unknown (use employee, editor, reviewer, manager, org_admin)",
+        "Line 4: role “wizard” is unknown (use employee, editor, reviewer, manager, org_admin, compliance)",
     ]
     assert _snapshot(personas.organization) == before
     assert AuditLogEntry.objects.filter(action="import.rejected").count() == 1

@@ -1,0 +1,1 @@
+"""Every write of the privacy app: exports, erasure, participation, settings, retention."""
