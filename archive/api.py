@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import path, re_path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -229,8 +229,12 @@ export_download = ArchiveExportViewSet.as_view({"get": "download"})
 
 urlpatterns = [
     path("archive/", archive_list, name="api_archive"),
-    path("archive/<int:pk>/", archive_item, name="api_archive_item"),
+    re_path(r"^archive/(?P<pk>-?[0-9]+)/$", archive_item, name="api_archive_item"),
     path("archive/exports/", export_list, name="api_archive_exports"),
-    path("archive/exports/<int:pk>/", export_item, name="api_archive_export"),
-    path("archive/exports/<int:pk>/download/", export_download, name="api_archive_export_download"),
+    re_path(r"^archive/exports/(?P<pk>-?[0-9]+)/$", export_item, name="api_archive_export"),
+    re_path(
+        r"^archive/exports/(?P<pk>-?[0-9]+)/download/$",
+        export_download,
+        name="api_archive_export_download",
+    ),
 ]

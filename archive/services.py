@@ -401,12 +401,12 @@ def share_archive_observe(*, share_id: int, at: datetime | None = None) -> str:
 
 
 def on_share_state_changed(sender: object = None, *, share_id: int, **kwargs: object) -> None:
-    """The signal comes after the pipeline's commit: hand the work to the archive's own
-    worker (never under the publishing worker's time, nor its locks). Lost, the sweep
-    makes up for it."""
-    from archive.tasks import archive_share_observe
-
-    archive_share_observe.delay(share_id)
+    """The signal comes after the pipeline's commit: the share's state is read then and
+    archived at once. Never fails the pipeline: lost, the sweep makes up for it."""
+    try:
+        share_archive_observe(share_id=share_id)
+    except Exception:
+        logger.warning("Could not archive share %s; the sweep will", share_id, exc_info=True)
 
 
 def shares_archive_sweep(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:

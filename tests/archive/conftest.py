@@ -21,24 +21,6 @@ from tests.factories import UserFactory
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
-@pytest.fixture(autouse=True)
-def archive_worker():
-    """The archive's task runs at once, as its worker would run it after the signal (the
-    receiver only enqueues it): tests read the archive right after the pipeline."""
-    from unittest import mock
-
-    from archive.tasks import archive_share_observe
-
-    enqueued: list[int] = []
-
-    def run(share_id: int) -> None:
-        enqueued.append(share_id)
-        archive_share_observe.apply(args=(share_id,))
-
-    with mock.patch.object(archive_share_observe, "delay", side_effect=run):
-        yield enqueued
-
-
 @pytest.fixture
 def officer(personas) -> User:
     return UserFactory(

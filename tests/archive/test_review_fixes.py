@@ -341,13 +341,14 @@ def test_the_requester_is_forgotten_with_the_person(
 # --- 6. the receiver enqueues; the sweep goes on ---------------------------------------
 
 
-def test_the_receiver_only_enqueues_the_archive_task(personas, clock):
+def test_the_receiver_archives_at_once_and_never_fails_the_pipeline(personas, clock, caplog):
     share = archived(personas.teammate, approved_content(personas.organization))
     Share.objects.filter(pk=share.share_id).update(status=ShareStatus.RECALL_ASKED)
-    with mock.patch("archive.tasks.archive_share_observe.delay") as delay:
-        on_share_state_changed(share_id=share.share_id)
-    delay.assert_called_once_with(share.share_id)
-    assert not ArchiveEvent.objects.exists()  # nothing inline
+    on_share_state_changed(share_id=share.share_id)
+    assert ArchiveEvent.objects.filter(record=share).count() == 1
+    with mock.patch("archive.services.share_archive_observe", side_effect=RuntimeError("boom")):
+        on_share_state_changed(share_id=share.share_id)  # logged, not raised
+    assert f"Could not archive share {share.share_id}" in caplog.text
 
 
 def test_one_bad_share_does_not_stop_the_sweep(personas, clock, caplog):
