@@ -394,11 +394,16 @@ def round_start(content: Content, *, exclude: set[int], url: str | None = None) 
     return step
 
 
-def round_clear(content: Content) -> None:
-    """The round is over (rejected or approved): no step, no due time."""
+def round_end(content: Content, *, status: str) -> None:
+    """The round is over (rejected or approved): the content takes `status`, with no step
+    and no due time, saved."""
+    content.status = status
     content.approval_step = None
     content.step_due_at = None
     content.step_reminded_at = None
+    content.save(
+        update_fields=["status", "approval_step", "step_due_at", "step_reminded_at", "updated_at"]
+    )
 
 
 def current_step(content: Content, *, exclude: set[int]) -> ApprovalStep:

@@ -641,17 +641,7 @@ def content_approve(
                 details={"version": content.version, "step": step.name, "next": following.name},
             )
         elif approvals >= required:
-            content.status = ContentStatus.APPROVED
-            chains.round_clear(content)
-            content.save(
-                update_fields=[
-                    "status",
-                    "approval_step",
-                    "step_due_at",
-                    "step_reminded_at",
-                    "updated_at",
-                ]
-            )
+            chains.round_end(content, status=ContentStatus.APPROVED)
             audit_record(
                 action="content.approved",
                 organization=content.organization,
@@ -685,17 +675,7 @@ def content_reject(
         )
         step = _step_for(actor, content)
         _review_record(actor, content, ReviewDecision.REJECT, comment, step)
-        content.status = ContentStatus.DRAFT
-        chains.round_clear(content)
-        content.save(
-            update_fields=[
-                "status",
-                "approval_step",
-                "step_due_at",
-                "step_reminded_at",
-                "updated_at",
-            ]
-        )
+        chains.round_end(content, status=ContentStatus.DRAFT)
         audit_record(
             action="content.rejected",
             organization=content.organization,
