@@ -1,6 +1,6 @@
 """The archive's pages in Chromium at 390 and 1280 px, in English and French: the compliance
 officer searches, opens a record, asks for an export and downloads it; the org admin sets
-the retention. No page scrolls sideways. Screenshots go to /tmp/shots-archive/."""
+the retention. No page scrolls sideways. Screenshots go to test-artifacts/screenshots (or ARCHIVE_SHOTS)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ page = e2e.page
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 WIDTHS = (390, 1280)
-# ARCHIVE_SHOTS=/tmp/shots-archive keeps them for review; by default with the e2e ones.
+# ARCHIVE_SHOTS=<folder> keeps them elsewhere for review; by default with the e2e ones.
 SHOTS = Path(os.environ.get("ARCHIVE_SHOTS") or e2e.SCREENSHOTS)
 
 
