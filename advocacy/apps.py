@@ -34,6 +34,9 @@ class AdvocacyConfig(AppConfig):
         )
         nav_register(url_name="my_shares", label=_("My shares"), order=40)
 
+        from advocacy.agency import register as agency_register
+
+        agency_register()
         from advocacy.audit_sentences import register as audit_sentences_register
 
         audit_sentences_register()

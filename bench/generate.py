@@ -1270,7 +1270,8 @@ def finish(
                 COUNT(e.id) FILTER (WHERE e.reason IN ('share_published', 'share_link_confirmed')),
                 COUNT(e.id) FILTER (WHERE e.reason = 'click'), 0, 0, 0, %s
             FROM {User._meta.db_table} u
-            LEFT JOIN {PointEntry._meta.db_table} e ON e.user_id = u.id
+            LEFT JOIN {PointEntry._meta.db_table} e
+                ON e.user_id = u.id AND e.organization_id = u.organization_id
             WHERE u.organization_id IS NOT NULL
             GROUP BY u.id, u.organization_id
             """,  # noqa: S608 - table names from the models

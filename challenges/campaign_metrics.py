@@ -20,7 +20,7 @@ from challenges.models import Challenge, ChallengeMetric, PointEntry
 from content.models import Content, SuggestionStatus
 from content.models import Suggestion as SuggestionModel
 from organizations.models import Team, User
-from organizations.selectors import team_descendant_ids
+from organizations.selectors import organization_people, team_descendant_ids
 
 SHARE_KINDS = (ActivityKind.SHARE_PUBLISHED, ActivityKind.SHARE_LINK_CONFIRMED)
 CENT = Decimal("0.01")
@@ -62,8 +62,11 @@ def participants_of(challenge: Challenge) -> Participants:
         Team.objects.filter(organization_id=challenge.organization_id).only("id", "parent_id")
     )
     audience = audience_team_ids(challenge, all_teams)
+    # Everyone in the organisation: members through a Membership (people of several
+    # organisations) take part in its challenges too.
+    people = organization_people(challenge.organization_id).filter(is_active=True)
     memberships = User.teams.through.objects.filter(
-        user__organization_id=challenge.organization_id, user__is_active=True
+        team__organization_id=challenge.organization_id, user__in=people.values("pk")
     )
     if audience is not None:
         memberships = memberships.filter(team_id__in=audience)
@@ -73,11 +76,7 @@ def participants_of(challenge: Challenge) -> Participants:
         result.teams_of.setdefault(user_id, []).append(team_id)
         result.members_of.setdefault(team_id, set()).add(user_id)
     if audience is None:
-        result.user_ids |= set(
-            User.objects.filter(
-                organization_id=challenge.organization_id, is_active=True
-            ).values_list("pk", flat=True)
-        )
+        result.user_ids |= set(people.values_list("pk", flat=True))
     return result
 
 

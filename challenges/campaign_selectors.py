@@ -152,7 +152,9 @@ class Board:
 def challenge_board(user: User, challenge: Challenge) -> Board:
     """Everything the challenge page and the API detail show, in a bounded number of
     queries: live from the raw rows while it runs, from the frozen results once ended."""
-    hidden = Score.objects.filter(user=user, hidden_from_rankings=True).exists()
+    hidden = Score.objects.filter(
+        user=user, organization_id=challenge.organization_id, hidden_from_rankings=True
+    ).exists()
     if challenge.status == ChallengeStatus.ENDED:
         return _frozen_board(user, challenge, hidden)
     if challenge.status != ChallengeStatus.ACTIVE:
@@ -353,7 +355,12 @@ def reward_for_user(user: User, pk: int, *, write: bool = False) -> Reward:
 
 
 def spendable_of(user: User) -> int:
-    score = Score.objects.filter(user=user).only("spendable_points").first()
+    # The active organisation's balance: rewards are paid from points earned there.
+    score = (
+        Score.objects.filter(user=user, organization_id=user.organization_id)
+        .only("spendable_points")
+        .first()
+    )
     return score.spendable_points if score else 0
 
 

@@ -45,7 +45,9 @@ def seed_demo_points(sender: object, organization: Organization, **kwargs: Any) 
         Score.objects.bulk_create(
             [Score(user_id=pk, organization=organization) for pk in hidden], ignore_conflicts=True
         )
-        Score.objects.filter(user_id__in=hidden).update(hidden_from_rankings=True)
+        Score.objects.filter(user_id__in=hidden, organization=organization).update(
+            hidden_from_rankings=True
+        )
     # The sets are rebuilt from the ledger by the next reader.
     leaderboards_forget(organization_id=organization.pk)
     logger.info("Demo points: %d events and %d clicks paid", replayed, clicks)

@@ -289,7 +289,9 @@ def leaderboard_for(
 
 def _people_board(user: User, period: str, team: Team | None, rows: PeopleRows) -> Leaderboard:
     hidden = bool(
-        Score.objects.filter(user_id=user.pk).values_list("hidden_from_rankings", flat=True).first()
+        Score.objects.filter(user_id=user.pk, organization_id=user.organization_id)
+        .values_list("hidden_from_rankings", flat=True)
+        .first()
     )
     window = rows.board.around(user.pk, NEIGHBOURS)
     me, neighbours = None, []
@@ -425,7 +427,7 @@ class PointsSummary:
 def points_summary(user: User, *, now: datetime | None = None) -> PointsSummary:
     organization = _organization(user)
     now = now or timezone.now()
-    score = Score.objects.filter(user_id=user.pk).first()
+    score = Score.objects.filter(user_id=user.pk, organization_id=organization.pk).first()
     lifetime = score.lifetime_points if score else 0
     badges = [
         BadgeView(
@@ -434,7 +436,9 @@ def points_summary(user: User, *, now: datetime | None = None) -> PointsSummary:
             badge_description(award.badge),
             award.awarded_at,
         )
-        for award in BadgeAward.objects.filter(user_id=user.pk).order_by("awarded_at", "pk")
+        for award in BadgeAward.objects.filter(
+            user_id=user.pk, organization_id=organization.pk
+        ).order_by("awarded_at", "pk")
     ]
     board = leaderboard_for(user, period=PERIOD_ALL, now=now)
     return PointsSummary(

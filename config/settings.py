@@ -133,6 +133,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    # Two-factor sign-in: authenticator apps, security keys and passkeys, recovery codes.
+    "allauth.mfa",
     # Employees connect their X and LinkedIn accounts through these (connect mode only:
     # they never sign in with them). advocacy/networks/<name>/ holds the rest.
     "allauth.socialaccount.providers.twitter_oauth2",
@@ -154,6 +156,11 @@ INSTALLED_APPS = [
     "nudges",
     # Identity providers create, update and deactivate people (SCIM 2.0, issue 15).
     "provisioning",
+    # Single sign-on per organisation, SAML 2.0 and OpenID Connect (issue 15).
+    "sso",
+    "allauth.socialaccount.providers.saml",
+    # Two-factor sign-in: the organisation's policy, enforcement, an admin's reset (issue 15).
+    "twofactor",
     # A person's data: their export, erasure, the privacy page and the retention job.
     "privacy",
 ]
@@ -169,6 +176,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The organisation a person in several works in for this request (organizations.memberships).
+    "organizations.middleware.ActiveOrganizationMiddleware",
     "organizations.middleware.UserLanguageMiddleware",
     # After the language is known: the refusal speaks the person's language.
     "organizations.middleware.ControlCharacterGuardMiddleware",
@@ -177,6 +186,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After allauth's: a person the organisation requires a second factor of sets one up first.
+    "twofactor.middleware.TwoFactorRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Axes last: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
@@ -306,6 +317,8 @@ HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Before any password is checked: no password sign-in where SSO is required.
+    "sso.backends.SsoEnforcementBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -323,7 +336,8 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 # People join through an invitation from their organisation, never by open sign-up.
-ACCOUNT_ADAPTER = "organizations.auth.AccountAdapter"
+# sso's subclass refuses passwords where an organisation requires single sign-on.
+ACCOUNT_ADAPTER = "sso.adapter.SsoAccountAdapter"
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
@@ -333,7 +347,8 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "50/m/ip,20/5m/key"}
 
 # Network accounts are connected, never used to sign in; allauth keeps the link, our
 # SocialAccount keeps the tokens, encrypted (allauth would store them in clear).
-SOCIALACCOUNT_ADAPTER = "advocacy.networks.connect.ConnectOnlyAdapter"
+# Organisations' identity providers (sso/) sign people in; network providers stay connect-only.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SsoSocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
@@ -343,7 +358,40 @@ SOCIALACCOUNT_PROVIDERS = {
     # X's base URLs are settings (tests and the demo use a fake): our provider class reads
     # them where allauth's hard-codes them.
     "twitter_oauth2": {"provider_class": "advocacy.networks.x.provider.XProvider"},
+    # Single sign-on (sso.providers): a nonce for OpenID Connect, replay refusal for SAML.
+    "openid_connect": {"provider_class": "sso.providers.SsoOpenIDConnectProvider"},
+    "saml": {"provider_class": "sso.providers.SsoSAMLProvider"},
 }
+# --- Single sign-on (sso/) ---
+# Tolerance for the identity provider's clock on a SAML assertion's Conditions
+# (NotBefore, NotOnOrAfter); at most 600 s, a larger value is cut down to it.
+SSO_SAML_CLOCK_SKEW_SECONDS = min(env_int("SSO_SAML_CLOCK_SKEW_SECONDS", 120, minimum=0), 600)
+# Identity provider addresses over plain http (on loopback): development and tests only.
+SSO_ALLOW_INSECURE_URLS = env_bool("SSO_ALLOW_INSECURE_URLS", not PRODUCTION)
+if PRODUCTION and SSO_ALLOW_INSECURE_URLS:
+    raise ImproperlyConfigured("SSO_ALLOW_INSECURE_URLS must be off when PORTEVOIX_ENV=production")
+# DNS servers ("host" or "host:port") asked for domain verification records; empty: the system's.
+SSO_DNS_NAMESERVERS = env_list("SSO_DNS_NAMESERVERS")
+
+# --- Two-factor sign-in (allauth.mfa; twofactor/ holds the policy and enforcement) ---------
+# An authenticator app (TOTP), security keys and passkeys (WebAuthn), and recovery codes.
+# Whoever has one is asked for it after their password; an organisation may require it of its
+# admins, editors and reviewers (twofactor.middleware).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Passkeys: a key that holds the account signs in on its own, without the password.
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Portevoix"
+MFA_TOTP_PERIOD = 30
+MFA_TOTP_DIGITS = 6
+# One step of clock drift either way between the phone and the server.
+MFA_TOTP_TOLERANCE = 1
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
+# Browsers allow WebAuthn on https only, and on http://127.0.0.1 / localhost; the latter are
+# accepted outside production (make run, tests).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# Changing one's second factor asks again for the password (or the factor) after this long.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))

@@ -1,5 +1,6 @@
 """The only module that knows every app."""
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -21,6 +22,10 @@ from organizations import api as org_api
 from organizations.health import healthz
 from organizations.media import media_serve
 from privacy import api_urls as privacy_api_urls
+
+# The Django admin signs people in through allauth's login (password, then the second
+# factor), never through its own password-only form.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 
 class NumericIdRouter(DefaultRouter):
@@ -53,6 +58,7 @@ api_v1 = [
     path("auth/token/", org_api.TokenView.as_view(), name="api_token"),
     path("auth/logout-all/", org_api.LogoutAllView.as_view(), name="api_logout_all"),
     path("me/", org_api.MeView.as_view(), name="api_me"),
+    path("me/organizations/", org_api.MyOrganizationsView.as_view(), name="api_my_organizations"),
     path(
         "compliance/check/", content_api.ComplianceCheckView.as_view(), name="api_compliance_check"
     ),
@@ -89,6 +95,8 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("nudges.urls")),
     path("", include("provisioning.urls")),
+    path("", include("sso.urls")),
+    path("", include("twofactor.urls")),
     path("", include("privacy.urls")),
     path("", include("organizations.urls")),
 ]

@@ -27,7 +27,7 @@ from notifications.kinds import kind_register
 from notifications.models import EmailPreference, Notification
 from notifications.push import push_enqueue_many
 from organizations.models import Team, User
-from organizations.selectors import team_descendant_ids
+from organizations.selectors import organization_people, team_descendant_ids
 from organizations.signals import seeding_demo
 
 KIND = "content.published"
@@ -46,7 +46,8 @@ def kind_register_published() -> None:
 def audience_of(content: Content) -> QuerySet[User]:
     """Active members the content is aimed at: everyone when it names no team, else the
     members of its teams and of the teams below them (the feed's rule)."""
-    users = User.objects.filter(organization_id=content.organization_id, is_active=True)
+    # Members through a Membership (people of several organisations) are in it too.
+    users = organization_people(content.organization_id).filter(is_active=True)
     team_ids = list(content.audience_teams.values_list("id", flat=True))
     if team_ids:
         teams = Team.objects.filter(organization_id=content.organization_id).only("id", "parent_id")

@@ -22,6 +22,9 @@ class ContentConfig(AppConfig):
 
         compliance_rules_watch()
 
+        from content.agency import register as agency_register
+
+        agency_register()
         nav_register(url_name="feed", label=_("Feed"), order=10)
         nav_register(url_name="suggestions", label=_("Suggest"), order=45)
         nav_register(url_name="guidelines", label=_("Guidelines"), order=50)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import django_filters
 from django.contrib.auth import authenticate
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -103,6 +105,13 @@ class MeSerializer(serializers.ModelSerializer):
         }
 
 
+# Checks run before a password buys an API token, registered by higher apps in their
+# AppConfig.ready() (this app cannot import them). Each receives the authenticated person,
+# the request and the validated input, and raises a DomainError to refuse.
+TokenIssueCheck = Callable[[User, Request, Mapping[str, Any]], None]
+token_issue_checks: list[TokenIssueCheck] = []
+
+
 class TokenView(APIView):
     """Exchange an email and password for a new API token, valid until `expiry`.
 
@@ -117,6 +126,15 @@ class TokenView(APIView):
     class Input(serializers.Serializer):
         email = serializers.EmailField()
         password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+        code = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=64,
+            help_text=(
+                "For a person with two-factor sign-in: a current code of their authenticator "
+                "app, or one of their unused recovery codes (each works once)."
+            ),
+        )
 
     @extend_schema(
         request=Input,
@@ -141,6 +159,8 @@ class TokenView(APIView):
         )
         if user is None or not user.is_active:
             raise DomainError(str(_("Email or password is incorrect.")), field="password")
+        for check in token_issue_checks:
+            check(user, request, data.validated_data)
         instance, token = services.api_token_issue(user=user, request=request._request)
         return Response(
             {
@@ -201,12 +221,61 @@ class LogoutAllView(APIView):
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
+        # The caller as applied for this request: the active organisation and role.
+        user = api_caller(request)
+        teams = Team.objects.filter(organization_id=user.organization_id)
         user = (
             User.objects.select_related("organization")
-            .prefetch_related("teams")
-            .get(pk=request.user.pk)
+            .prefetch_related(Prefetch("teams", queryset=teams))
+            .get(pk=user.pk)
         )
+        active = api_caller(request)
+        user.organization, user.role = active.organization, active.role
         return Response(MeSerializer(user).data)
+
+
+X_ORGANIZATION = OpenApiParameter(
+    name="X-Organization",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "For a person in several organisations: the id or slug of the organisation this "
+        "call works in (every endpoint accepts it). Without it: the organisation chosen in "
+        "the web app's switcher for a session, the home organisation for a token. An "
+        "organisation the caller is not a member of is refused with 403."
+    ),
+)
+
+
+class MyOrganizationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="organization.pk")
+    name = serializers.CharField(source="organization.name")
+    slug = serializers.CharField(source="organization.slug")
+    role = serializers.ChoiceField(choices=Role.choices)
+    home = serializers.BooleanField(source="is_home", help_text="The person's home organisation.")
+    active = serializers.BooleanField(help_text="The organisation this request works in.")
+
+
+class MyOrganizationsView(APIView):
+    """The caller's organisations and their role in each, the home one first. Choose the
+    one a call works in with the `X-Organization` header (id or slug)."""
+
+    @extend_schema(parameters=[X_ORGANIZATION], responses=MyOrganizationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        from organizations.memberships import organizations_of
+
+        user = api_caller(request)
+        rows = [
+            {
+                "organization": choice.organization,
+                "role": choice.role,
+                "is_home": choice.is_home,
+                "active": choice.organization.pk == user.organization_id,
+            }
+            for choice in organizations_of(user)
+        ]
+        return Response(MyOrganizationSerializer(rows, many=True).data)
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -301,6 +370,8 @@ class TeamViewSet(viewsets.ModelViewSet):
 
 class MemberSerializer(serializers.ModelSerializer):
     teams = TeamRefSerializer(many=True, read_only=True)
+    # The role in the caller's active organisation (a member of several has one in each).
+    role = serializers.ChoiceField(choices=Role.choices, source="role_here", read_only=True)
 
     class Meta:
         model = User

@@ -6,8 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from knox.auth import TokenAuthentication
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
+
+
+def _organization_apply(request: Request, user: Any) -> None:
+    """`X-Organization` (an id or a slug) chooses which of the caller's organisations the
+    call works in; without it, the home one. Not a member: refused, never data."""
+    header = request.META.get("HTTP_X_ORGANIZATION", "")
+    if not header:
+        return
+    from organizations import memberships
+
+    choice = memberships.organization_resolve(user, header)
+    if choice is None:
+        raise PermissionDenied(
+            _("You are not a member of the organisation named in X-Organization.")
+        )
+    memberships.organization_apply(user, choice.organization, choice.role)
 
 
 class UserLanguageTokenAuthentication(TokenAuthentication):
@@ -19,6 +37,8 @@ class UserLanguageTokenAuthentication(TokenAuthentication):
 
     def authenticate(self, request: Request) -> Any:
         result = super().authenticate(request)
+        if result is not None:
+            _organization_apply(request, result[0])
         if result is not None and not request.META.get("HTTP_ACCEPT_LANGUAGE"):
             language = getattr(result[0], "language", "")
             if language:

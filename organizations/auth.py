@@ -3,6 +3,7 @@ events that revoke a person's API tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -16,6 +17,20 @@ from django.shortcuts import render
 from organizations.audit import audit_record
 from organizations.models import User
 from organizations.services import api_tokens_revoke_all
+
+# Why a person may not be signed in with a password here, asked of the apps that know
+# (single sign-on registers its enforcement in its AppConfig.ready(): this app cannot import
+# it): a message, or None when nothing stands in the way.
+PasswordSignInCheck = Callable[[str], "str | None"]
+password_sign_in_checks: list[PasswordSignInCheck] = []
+
+
+def password_sign_in_refusal(email: str) -> str | None:
+    for check in password_sign_in_checks:
+        refusal = check(email)
+        if refusal:
+            return refusal
+    return None
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -59,6 +74,18 @@ def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
 @receiver(user_logged_in)
 def _audit_login(sender: object, request: HttpRequest, user: User, **kwargs: Any) -> None:
     audit_record(action="auth.login", organization=user.organization, actor=user, request=request)
+
+
+@receiver(user_logged_in)
+def _remember_organization_count(
+    sender: object, request: HttpRequest | None, user: User, **kwargs: Any
+) -> None:
+    """The header shows the organisation switcher only to people in several (one query
+    at sign-in, none on every page)."""
+    if request is not None:
+        from organizations.memberships import session_remember_count
+
+        session_remember_count(request, user)
 
 
 @receiver(user_login_failed)

@@ -137,3 +137,19 @@ class DesignSampleForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     caption = forms.CharField(label=_("Caption"), widget=forms.Textarea(attrs={"rows": 3}))
     pinned = forms.BooleanField(label=_("Pin to the top of the feed"), required=False)
+
+
+class OperatorOrganizationForm(forms.Form):
+    """A platform operator creates an organisation and invites its first administrator."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    slug = forms.SlugField(
+        label=_("Slug"),
+        max_length=60,
+        required=False,
+        help_text=_("Letters, digits and hyphens; made from the name when left empty."),
+    )
+    admin_email = forms.EmailField(label=_("First administrator’s email address"))
+    language = forms.ChoiceField(
+        label=_("Language"), choices=Language.choices, initial=Language.FRENCH
+    )

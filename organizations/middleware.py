@@ -28,6 +28,47 @@ class UserLanguageMiddleware:
         return response
 
 
+class ActiveOrganizationMiddleware:
+    """Apply the organisation a person in several organisations works in for this request
+    (organizations.memberships): the one chosen in the switcher, or, for an API call
+    signed in by session, the one named in the `X-Organization` header. Token-authenticated
+    API calls get theirs in organizations.api_auth."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from organizations import memberships
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            header = request.headers.get("X-Organization", "")
+            if header and request.path.startswith("/api/"):
+                choice = memberships.organization_resolve(user, header)
+                if choice is None:
+                    return _not_a_member(request)
+                memberships.organization_apply(user, choice.organization, choice.role)
+            else:
+                memberships.session_organization_apply(request, user)
+        return self.get_response(request)
+
+
+def _not_a_member(request: HttpRequest) -> HttpResponse:
+    from django.http import JsonResponse
+    from django.utils.translation import gettext as _
+
+    return JsonResponse(
+        {
+            "type": "about:blank",
+            "title": _("Forbidden"),
+            "status": 403,
+            "detail": _("You are not a member of the organisation named in X-Organization."),
+        },
+        status=403,
+        content_type="application/problem+json",
+    )
+
+
 class ControlCharacterGuardMiddleware:
     """Query parameters are text: a NUL or another control character in one (never typed
     by a person) is refused here with 400, once for every page and API, instead of

@@ -191,7 +191,45 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args: object, **kwargs: object) -> None:
         # One spelling per address, whatever form created the account.
         self.email = self.email.strip().lower()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        home = getattr(self, "_home_membership", None)
+        if home is None:
+            super().save(*args, **kwargs)  # type: ignore[arg-type]
+            return
+        # Another organisation is active on this object for the current request
+        # (organizations.memberships): the row always keeps the home organisation and role,
+        # whatever form saves the person.
+        active = (self.organization, self.role)
+        self.organization, self.role = home
+        try:
+            super().save(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            self.organization, self.role = active
+
+    @property
+    def home_organization_id(self) -> int | None:
+        """The organisation stored on the account, whichever one is active for the request."""
+        home = getattr(self, "_home_membership", None)
+        return home[0].pk if home is not None and home[0] is not None else self.organization_id
+
+    @property
+    def home_role(self) -> str:
+        home = getattr(self, "_home_membership", None)
+        return home[1] if home is not None else self.role
+
+    @property
+    def role_here(self) -> str:
+        """The role in the organisation a member list was read for (selectors'
+        `org_role`), else the role on the object."""
+        return getattr(self, "org_role", None) or self.role
+
+    @property
+    def role_here_label(self) -> str:
+        return str(Role(self.role_here).label) if self.role_here in Role.values else ""
+
+    def active_teams(self) -> models.QuerySet[Team]:
+        """The person's teams in the active organisation only: `teams` holds the teams of
+        every organisation the person belongs to."""
+        return self.teams.filter(organization_id=self.organization_id)
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -236,6 +274,40 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Managers see their teams; the comms team (editors, reviewers) and admins the whole
         # organisation.
         return self.role in (Role.MANAGER, Role.EDITOR, Role.REVIEWER, Role.ORG_ADMIN)
+
+
+class Membership(models.Model):
+    """A person's place in an organisation other than their home one (an agency working
+    for several client organisations): the role and external id there.
+
+    The home organisation and role stay on the User row (`User.organization`,
+    `User.role`), and there is no Membership row for them: the whole codebase reads those
+    two fields, and the request's active organisation is applied to them in memory
+    (organizations.memberships), so every existing query stays scoped to one organisation
+    without knowing memberships exist. Teams stay on `User.teams` (a team names its
+    organisation); points are entries that carry their organisation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="guest_memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.EMPLOYEE)
+    # The identity provider's id for this person in this organisation.
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, default="")
+    joined_at = models.DateTimeField(_("joined"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["organization__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization}"
 
 
 def _invitation_token() -> str:

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from knox.models import AuthToken
 
-from organizations.models import AuditLogEntry, Invitation, Role, Team, User
+from organizations.models import (
+    AuditLogEntry,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    Team,
+    User,
+)
 
 
 def team_descendant_ids(roots: Iterable[Team | int], all_teams: Iterable[Team]) -> set[int]:
@@ -35,7 +44,7 @@ def user_team_ancestor_ids(user: User) -> set[int]:
     teams = Team.objects.filter(organization_id=user.organization_id).only("id", "parent_id")
     parent = {team.pk: team.parent_id for team in teams}
     found: set[int] = set()
-    for team_id in user.teams.values_list("id", flat=True):
+    for team_id in user.active_teams().values_list("id", flat=True):
         current: int | None = team_id
         while current is not None and current not in found:
             found.add(current)
@@ -57,7 +66,7 @@ def visible_team_ids(user: User) -> set[int]:
     if user.role == Role.MANAGER:
         managed = list(user.managed_teams.values_list("id", flat=True))
         return team_descendant_ids(managed, all_teams)
-    return set(user.teams.values_list("id", flat=True))
+    return set(user.active_teams().values_list("id", flat=True))
 
 
 def team_tree(user: User) -> list[tuple[Team, int]]:
@@ -92,8 +101,31 @@ def team_for_user(user: User, pk: int, *, write: bool = False) -> Team:
     return team
 
 
+def organization_people(organization_id: int | None) -> QuerySet[User]:
+    """Everyone in the organisation, for the apps above: those whose home it is and those
+    who belong to it through a Membership (a subquery: no duplicates)."""
+    return User.objects.filter(
+        Q(organization_id=organization_id)
+        | Q(pk__in=Membership.objects.filter(organization_id=organization_id).values("user_id"))
+    )
+
+
+def organization_members(organization_id: int | None) -> QuerySet[User]:
+    """Everyone in the organisation: those whose home it is, and those who belong to it
+    through a Membership (their role here annotated as `org_role` for both)."""
+    guest_role = Membership.objects.filter(
+        user_id=OuterRef("pk"), organization_id=organization_id
+    ).values("role")[:1]
+    return organization_people(organization_id).annotate(
+        org_role=Coalesce(
+            Subquery(guest_role),
+            F("role"),
+        )
+    )
+
+
 def members_visible_to(user: User) -> QuerySet[User]:
-    members = User.objects.filter(organization_id=user.organization_id)
+    members = organization_members(user.organization_id)
     if user.role in (Role.ORG_ADMIN, Role.EDITOR, Role.REVIEWER):
         return members
     if user.role == Role.MANAGER:
@@ -112,10 +144,12 @@ def member_list(
             | Q(last_name__icontains=search)
         )
     if role:
-        members = members.filter(role=role)
+        members = members.filter(org_role=role)
     if team_id:
         members = members.filter(teams=team_id)
-    return members.prefetch_related(Prefetch("teams", queryset=Team.objects.only("id", "name")))
+    # Only this organisation's teams: a member of several has teams in each.
+    teams = Team.objects.filter(organization_id=user.organization_id).only("id", "name")
+    return members.prefetch_related(Prefetch("teams", queryset=teams))
 
 
 def member_for_user(user: User, pk: int, *, write: bool = False) -> User:
@@ -169,3 +203,18 @@ def api_tokens_of_user(user: User) -> QuerySet[AuthToken]:
     return (
         AuthToken.objects.filter(user=user).exclude(expiry__lte=timezone.now()).order_by("-created")
     )
+
+
+def organizations_for_operator() -> QuerySet[Organization]:
+    """Every organisation, for the platform operator's page, with its headcounts."""
+    from django.db.models import Count
+
+    return Organization.objects.annotate(
+        home_members=Count("members", distinct=True),
+        guest_members=Count("guest_memberships", distinct=True),
+        open_invitations=Count(
+            "invitations",
+            filter=Q(invitations__accepted_at__isnull=True, invitations__revoked_at__isnull=True),
+            distinct=True,
+        ),
+    ).order_by("name")

@@ -28,7 +28,16 @@ from organizations.audit import audit_record
 from organizations.errors import ConflictError, DomainError, PermissionDeniedError
 from organizations.images import image_clean_for_field
 from organizations.media import media_discard_on_commit
-from organizations.models import Invitation, Language, Organization, Role, Team, TeamKind, User
+from organizations.models import (
+    Invitation,
+    Language,
+    Membership,
+    Organization,
+    Role,
+    Team,
+    TeamKind,
+    User,
+)
 
 # --- Teams ------------------------------------------------------------------------------
 
@@ -135,7 +144,14 @@ def user_set_role(
     if role not in Role.values:
         raise DomainError(_("Unknown role “%(role)s”.") % {"role": role}, field="role")
     if user.organization_id != actor.organization_id:
-        raise PermissionDeniedError(_("This person is not in your organisation."))
+        membership = Membership.objects.filter(
+            user_id=user.pk, organization_id=actor.organization_id
+        ).first()
+        if membership is None:
+            raise PermissionDeniedError(_("This person is not in your organisation."))
+        return _membership_set_role(
+            actor=actor, user=user, membership=membership, role=role, request=request
+        )
     if user.pk == actor.pk and role != Role.ORG_ADMIN:
         raise DomainError(
             _("You cannot remove your own administrator role; ask another administrator."),
@@ -147,6 +163,8 @@ def user_set_role(
     with transaction.atomic():
         user.role = role
         user.save(update_fields=["role"])
+        if hasattr(user, "org_role"):
+            user.org_role = role  # type: ignore[attr-defined]
         audit_record(
             action="user.role_changed",
             organization=user.organization,
@@ -163,6 +181,34 @@ def user_set_role(
     return user
 
 
+def _membership_set_role(
+    *, actor: User, user: User, membership: Membership, role: str, request: HttpRequest | None
+) -> User:
+    """The role of a person whose home is another organisation: it lives on their
+    Membership here, never on their account."""
+    if user.pk == actor.pk and role != Role.ORG_ADMIN:
+        raise DomainError(
+            _("You cannot remove your own administrator role; ask another administrator."),
+            field="role",
+        )
+    previous = membership.role
+    if previous == role:
+        return user
+    with transaction.atomic():
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(
+            action="user.role_changed",
+            organization=membership.organization,
+            actor=actor,
+            target=user,
+            request=request,
+            details={"from": previous, "to": role, "membership": True},
+        )
+    user.org_role = role  # type: ignore[attr-defined]
+    return user
+
+
 def user_update_membership(
     *,
     actor: User,
@@ -176,11 +222,13 @@ def user_update_membership(
         raise DomainError(_("A chosen team belongs to another organisation."), field="teams")
     if user.pk == actor.pk and not is_active:
         raise DomainError(_("You cannot deactivate your own account."), field="is_active")
+    if user.home_organization_id != actor.organization_id:
+        return _guest_update(actor=actor, user=user, teams=teams, stays=is_active, request=request)
     with transaction.atomic():
         user.job_title = job_title
         user.is_active = is_active
         user.save(update_fields=["job_title", "is_active"])
-        user.teams.set(teams)
+        teams_set_in_organization(user=user, organization_id=actor.organization_id, teams=teams)
         audit_record(
             action="user.updated",
             organization=user.organization,
@@ -190,6 +238,184 @@ def user_update_membership(
             details={"teams": sorted(t.name for t in teams), "active": is_active},
         )
     return user
+
+
+def teams_set_in_organization(
+    *, user: User, organization_id: int | None, teams: list[Team]
+) -> None:
+    """Set the person's teams in one organisation, leaving their teams in the others."""
+    keep = [team.pk for team in user.teams.exclude(organization_id=organization_id)]
+    user.teams.set([*keep, *(team.pk for team in teams)])
+
+
+def _guest_update(
+    *, actor: User, user: User, teams: list[Team], stays: bool, request: HttpRequest | None
+) -> User:
+    """An administrator edits a person whose home is another organisation: their teams
+    here, or their removal from this organisation. Their account (job title, active) is
+    their home organisation's to change."""
+    organization_id = actor.organization_id
+    with transaction.atomic():
+        if not stays:
+            membership_remove(actor=actor, user=user, request=request)
+            return user
+        teams_set_in_organization(user=user, organization_id=organization_id, teams=teams)
+        audit_record(
+            action="user.updated",
+            organization=actor.organization,
+            actor=actor,
+            target=user,
+            request=request,
+            details={"teams": sorted(t.name for t in teams), "membership": True},
+        )
+    return user
+
+
+# --- Memberships in several organisations -----------------------------------------------
+
+
+def membership_add(
+    *,
+    user: User,
+    organization: Organization,
+    role: str,
+    actor: User | None = None,
+    teams: list[Team] | None = None,
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Make an existing person a member of another organisation than their home one."""
+    if role not in Role.values:
+        raise DomainError(_("Unknown role “%(role)s”.") % {"role": role}, field="role")
+    if user.home_organization_id == organization.pk:
+        raise ConflictError(
+            _("%(email)s is already a member of your organisation.") % {"email": user.email},
+            field="email",
+        )
+    teams = teams or []
+    if any(team.organization_id != organization.pk for team in teams):
+        raise DomainError(_("A chosen team belongs to another organisation."), field="teams")
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, organization=organization, defaults={"role": role}
+        )
+        if not created:
+            raise ConflictError(
+                _("%(email)s is already a member of your organisation.") % {"email": user.email},
+                field="email",
+            )
+        if teams:
+            user.teams.add(*teams)
+        audit_record(
+            action="membership.created",
+            organization=organization,
+            actor=actor or user,
+            target=user,
+            request=request,
+            details={"role": role},
+        )
+    return membership
+
+
+def membership_remove(*, actor: User, user: User, request: HttpRequest | None = None) -> None:
+    """Remove a person from the actor's active organisation when it is not their home one:
+    their account, and their history there, stay; their teams there are left."""
+    organization = actor.organization
+    assert organization is not None
+    with transaction.atomic():
+        deleted, _rows = Membership.objects.filter(
+            user_id=user.pk, organization_id=organization.pk
+        ).delete()
+        if not deleted:
+            raise PermissionDeniedError(_("This person is not in your organisation."))
+        user.teams.remove(*user.teams.filter(organization_id=organization.pk))
+        audit_record(
+            action="membership.removed",
+            organization=organization,
+            actor=actor,
+            target=user,
+            request=request,
+        )
+
+
+def organization_switch(*, request: HttpRequest, user: User, reference: str | int) -> Organization:
+    """Work in another of one's organisations from now on in this session (audited in
+    the organisation switched to)."""
+    from organizations.memberships import SESSION_KEY, organization_apply, organization_resolve
+
+    choice = organization_resolve(user, reference)
+    if choice is None:
+        raise PermissionDeniedError(_("You are not a member of this organisation."))
+    request.session[SESSION_KEY] = choice.organization.pk
+    organization_apply(user, choice.organization, choice.role)
+    audit_record(
+        action="organization.switched",
+        organization=choice.organization,
+        actor=user,
+        target=choice.organization,
+        request=request,
+    )
+    return choice.organization
+
+
+def organization_create(
+    *,
+    name: str,
+    slug: str,
+    admin_email: str,
+    language: str = Language.FRENCH,
+    actor: User | None = None,
+    actor_email: str = "",
+    request: HttpRequest | None = None,
+) -> tuple[Organization, Invitation]:
+    """A platform operator creates an organisation and invites its first administrator
+    (who may already have an account in another organisation: accepting then adds a
+    membership)."""
+    from django.utils.text import slugify
+
+    name = name.strip()
+    if not name:
+        raise DomainError(_("Enter a name."), field="name")
+    slug = slugify(slug.strip() or name)[:60]
+    if not slug:
+        raise DomainError(_("Enter a slug made of letters, digits and hyphens."), field="slug")
+    email = admin_email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(_("Enter a valid email address."), field="admin_email") from None
+    if language not in Language.values:
+        raise DomainError(_("Unknown language."), field="language")
+    try:
+        with transaction.atomic():
+            organization = Organization.objects.create(
+                name=name[:200], slug=slug, default_language=language
+            )
+            invitation = Invitation.objects.create(
+                organization=organization,
+                email=email,
+                role=Role.ORG_ADMIN,
+                language=language,
+                invited_by=actor,
+                expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+            )
+            audit_record(
+                action="organization.created",
+                organization=organization,
+                actor=actor,
+                actor_email=actor_email,
+                target=organization,
+                request=request,
+                details={"admin_email": email},
+            )
+    except IntegrityError:
+        raise ConflictError(
+            _("An organisation with the slug “%(slug)s” exists already.") % {"slug": slug},
+            field="slug",
+        ) from None
+    from organizations.tasks import send_invitation
+
+    send_invitation.delay_on_commit(invitation.pk)
+    return organization, invitation
 
 
 def user_update_profile(
@@ -236,16 +462,51 @@ def user_update_profile(
 
 
 def _check_invitable(*, organization: Organization, email: str) -> None:
+    """Someone already in the organisation cannot be invited again. A person with an
+    account in another organisation can: accepting adds a membership here."""
     existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None:
-        if existing.organization_id == organization.pk:
-            raise ConflictError(
-                _("%(email)s is already a member of your organisation.") % {"email": email},
-                field="email",
-            )
+    if existing is not None and (
+        existing.organization_id == organization.pk
+        or Membership.objects.filter(user=existing, organization=organization).exists()
+    ):
         raise ConflictError(
-            _("%(email)s already has an account elsewhere.") % {"email": email}, field="email"
+            _("%(email)s is already a member of your organisation.") % {"email": email},
+            field="email",
         )
+
+
+def invitation_accept_as_member(
+    *, invitation: Invitation, user: User, request: HttpRequest | None = None
+) -> Membership:
+    """A signed-in person with an account in another organisation accepts an invitation
+    sent to their address: they become a member here too, with the invited role."""
+    if not invitation.is_open:
+        raise ConflictError(_("This invitation is no longer valid. Ask for a new one."))
+    if user.email.lower() != invitation.email.lower():
+        raise PermissionDeniedError(_("This invitation was sent to another address."))
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_open:
+            raise ConflictError(_("This invitation is no longer valid. Ask for a new one."))
+        account = User.objects.get(pk=user.pk)
+        membership = membership_add(
+            user=account,
+            organization=invitation.organization,
+            role=invitation.role,
+            teams=list(invitation.teams.all()),
+            request=request,
+        )
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        audit_record(
+            action="invitation.accepted",
+            organization=invitation.organization,
+            actor=account,
+            target=locked,
+            request=request,
+            details={"membership": True},
+        )
+    return membership
 
 
 def invitation_create(
@@ -391,6 +652,10 @@ def invitation_accept(
         if not locked.is_open:
             raise ConflictError(_("This invitation is no longer valid. Ask for a new one."))
         _check_invitable(organization=invitation.organization, email=invitation.email)
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise ConflictError(
+                _("You already have an account: sign in with it to accept this invitation.")
+            )
         user = User.objects.create_user(
             email=invitation.email,
             password=password,

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from organizations import selectors, services
 from organizations.audit_text import audit_rows
+from organizations.auth import password_sign_in_refusal
 from organizations.errors import DomainError
 from organizations.forms import (
     AcceptInvitationForm,
@@ -27,12 +28,13 @@ from organizations.forms import (
     ImportForm,
     InvitationForm,
     MemberForm,
+    OperatorOrganizationForm,
     OrganizationForm,
     ProfileForm,
     TeamForm,
 )
 from organizations.http import MemberRequest
-from organizations.models import Invitation, Language, Role, Team
+from organizations.models import Invitation, Language, Role, Team, User
 
 PAGE_SIZE = 25
 
@@ -166,12 +168,21 @@ def profile_api_tokens_revoke_all(request: MemberRequest) -> HttpResponse:
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation.objects.select_related("organization"), token=token)
-    if request.user.is_authenticated:
-        messages.info(request, _("You are already signed in."))
-        return redirect("home")
     if not invitation.is_open:
+        if request.user.is_authenticated:
+            messages.info(request, _("You are already signed in."))
+            return redirect("home")
         return render(
             request, "organizations/invitation_closed.html", {"invitation": invitation}, status=410
+        )
+    if request.user.is_authenticated:
+        return _invitation_accept_signed_in(request, invitation)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        # Someone of another organisation: they accept signed in with their own account.
+        return render(
+            request,
+            "organizations/invitation_accept.html",
+            {"invitation": invitation, "existing_account": True},
         )
     form = AcceptInvitationForm(
         request.POST or None,
@@ -189,11 +200,121 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as error:
             form_error(form, error)
         else:
+            refusal = password_sign_in_refusal(user.email)
+            if refusal:
+                # The organisation signs its people in through its identity provider: the
+                # account is ready, the sign-in goes there.
+                messages.success(
+                    request,
+                    _("Your account in %(org)s is ready.") % {"org": invitation.organization},
+                )
+                messages.info(request, refusal)
+                return redirect("account_login")
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to %(org)s!") % {"org": invitation.organization})
             return redirect("home")
     return render(
         request, "organizations/invitation_accept.html", {"invitation": invitation, "form": form}
+    )
+
+
+def _invitation_accept_signed_in(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    user = request.user
+    if user.email.lower() != invitation.email.lower():
+        messages.info(request, _("You are already signed in."))
+        return redirect("home")
+    if request.method == "POST":
+        try:
+            services.invitation_accept_as_member(invitation=invitation, user=user, request=request)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("home")
+        from organizations.memberships import session_remember_count
+
+        session_remember_count(request, user)
+        services.organization_switch(
+            request=request, user=user, reference=invitation.organization.pk
+        )
+        messages.success(request, _("Welcome to %(org)s!") % {"org": invitation.organization})
+        return redirect("feed")
+    return render(
+        request,
+        "organizations/invitation_accept.html",
+        {"invitation": invitation, "join_as_member": True},
+    )
+
+
+# --- Several organisations ---------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def organization_switch(request: MemberRequest) -> HttpResponse:
+    """The header's switcher: work in another of one's organisations (session-wide)."""
+    next_url = request.POST.get("next", "")
+    if not next_url or not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = ""
+    try:
+        organization = services.organization_switch(
+            request=request, user=request.user, reference=request.POST.get("organization", "")
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("home")
+    messages.success(request, _("You are now working in %(org)s.") % {"org": organization})
+    # A page of the previous organisation (an item, a person) means nothing in this one.
+    return redirect(next_url or "feed")
+
+
+@login_required
+def agency(request: MemberRequest) -> HttpResponse:
+    """Every client organisation where one is an admin or editor, with its figures."""
+    from organizations.agency import agency_figures, agency_rows
+
+    rows = agency_rows(request.user)
+    if len(rows) < 2:
+        raise Http404
+    return render(
+        request,
+        "organizations/agency.html",
+        {"rows": rows, "figures": agency_figures()},
+    )
+
+
+def _platform_operator(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+
+
+@login_required
+def operator_organizations(request: MemberRequest) -> HttpResponse:
+    """The platform operator's page: every organisation, and creating one with its first
+    administrator invited. Organisation admins are not operators: 404."""
+    if not _platform_operator(request.user):
+        raise Http404
+    form = OperatorOrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization, invitation = services.organization_create(
+                actor=request.user,
+                request=request,
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                admin_email=form.cleaned_data["admin_email"],
+                language=form.cleaned_data["language"],
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(org)s is created; %(email)s is invited as its administrator.")
+                % {"org": organization, "email": invitation.email},
+            )
+            return redirect("operator_organizations")
+    return render(
+        request,
+        "organizations/operator.html",
+        {"page": paginate(request, selectors.organizations_for_operator()), "form": form},
     )
 
 
@@ -315,10 +436,10 @@ def admin_user_edit(request: MemberRequest, pk: int) -> HttpResponse:
         request.POST or None,
         organization=request.user.organization,
         initial={
-            "role": member.role,
+            "role": member.role_here,
             "job_title": member.job_title,
             "is_active": member.is_active,
-            "teams": list(member.teams.all()),
+            "teams": list(member.teams.filter(organization_id=request.user.organization_id)),
         },
     )
     if request.method == "POST" and form.is_valid():

@@ -118,6 +118,14 @@ REGISTRY: list[PersonalData] = [
         hidden_fields=("token",),
     ),
     PersonalData(
+        "organizations.Membership",
+        "memberships",
+        _("Your memberships of other organisations"),
+        ("user",),
+        DELETE,
+        _("The person leaves the organisations they belonged to besides their own."),
+    ),
+    PersonalData(
         "organizations.AuditLogEntry",
         "audit_entries",
         _("Audit log entries by you or about you"),
@@ -471,6 +479,27 @@ REGISTRY: list[PersonalData] = [
             "completed_at",
         ),
     ),
+    # --- sso, twofactor ----------------------------------------------------------------------
+    PersonalData(
+        "sso.SsoConnection",
+        "sso_break_glass",
+        _("Single sign-on connections where you were the break-glass administrator"),
+        ("break_glass_admin",),
+        SPECIAL,
+        _(
+            "The organisation's connection stays; the erased account is removed from it as "
+            "break-glass administrator (an admin names another)."
+        ),
+        only_fields=("id", "organization", "break_glass_admin", "updated_at"),
+    ),
+    PersonalData(
+        "twofactor.TwoFactorPolicy",
+        "two_factor_policy_updated",
+        _("Two-factor sign-in policies you changed"),
+        ("updated_by",),
+        KEEP,
+        _("The organisation's settings stay."),
+    ),
     # --- third-party apps ------------------------------------------------------------------
     PersonalData(
         "knox.AuthToken",
@@ -492,6 +521,15 @@ REGISTRY: list[PersonalData] = [
         _("Accounts you sign in with"),
         ("user",),
         DELETE,
+    ),
+    PersonalData(
+        "mfa.Authenticator",
+        "two_factor",
+        _("Your two-factor sign-in methods (authenticator app, security keys, recovery codes)"),
+        ("user",),
+        DELETE,
+        # The secrets themselves (app secret, recovery seed, key credential) never leave.
+        hidden_fields=("data",),
     ),
     PersonalData(
         "admin.LogEntry",

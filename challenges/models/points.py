@@ -137,10 +137,12 @@ class PointEntry(models.Model):
 
 
 class Score(models.Model):
-    """Each employee's totals, moved with F() in the transaction that writes the entry."""
+    """Each employee's totals in one organisation, moved with F() in the transaction that
+    writes the entry. A person who belongs to several organisations has one row in each:
+    points, levels, streaks and the ranking choice never cross from one to another."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scores"
     )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     lifetime_points = models.IntegerField(default=0)
@@ -164,11 +166,12 @@ class Score(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(spendable_points__gte=0), name="score_spendable_not_negative"
-            )
+            ),
+            models.UniqueConstraint(fields=["user", "organization"], name="score_user_org"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.lifetime_points}"
+        return f"{self.user_id}@{self.organization_id}: {self.lifetime_points}"
 
 
 class Level(models.Model):

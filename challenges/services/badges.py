@@ -82,12 +82,22 @@ def badges_check(
         due.append(BadgeKind.STREAK_4_WEEKS)
     if not due:
         return []
-    held = set(BadgeAward.objects.filter(user=user, badge__in=due).values_list("badge", flat=True))
+    # Badges are earned in each organisation, as the counts they follow are.
+    held = set(
+        BadgeAward.objects.filter(
+            user=user, organization_id=user.organization_id, badge__in=due
+        ).values_list("badge", flat=True)
+    )
+    # The home organisation keeps the original key; another one the person belongs to
+    # (applied in memory, see organizations.memberships) adds its id.
+    home = getattr(user, "_home_membership", None)
+    elsewhere = home is not None and home[0] is not None and home[0].pk != user.organization_id
+    suffix = f":{user.organization_id}" if elsewhere else ""
     awarded = []
     for badge in due:
         if badge in held:
             continue
-        award = badge_award(user=user, badge=badge, key=f"{badge}:{user.pk}", awarded_at=at)
+        award = badge_award(user=user, badge=badge, key=f"{badge}:{user.pk}{suffix}", awarded_at=at)
         if award is not None:
             awarded.append(award)
     return awarded

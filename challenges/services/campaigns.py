@@ -42,6 +42,7 @@ from organizations.errors import ConflictError, DomainError, PermissionDeniedErr
 from organizations.images import image_clean_for_field
 from organizations.media import media_discard_on_commit
 from organizations.models import Team, User
+from organizations.selectors import organization_people
 
 KIND_LAUNCHED = "challenges.launched"
 KIND_RESULTS = "challenges.results"
@@ -410,12 +411,17 @@ def _pay_batch(
         for pk, user_id, team_id, _won, _reached in claimed
     }
     ids = set().union(*people_of.values()) if people_of else set()
+    # Members through a Membership (people of several organisations) are paid too, in the
+    # challenge's organisation: its id is applied on these (never saved) rows, for the
+    # ledger, the Score row and the badge.
     users = {
         user.pk: user
-        for user in User.objects.filter(
-            pk__in=ids, organization_id=challenge.organization_id, is_active=True
-        ).only("id", "organization_id", "language", "is_active", "email")
+        for user in organization_people(challenge.organization_id)
+        .filter(pk__in=ids, is_active=True)
+        .only("id", "organization_id", "language", "is_active", "email")
     }
+    for user in users.values():
+        user.organization_id = challenge.organization_id
     prefix = metrics.bonus_key_prefix(challenge.pk)
     awards: list[Award] = []
     winners: dict[int, User] = {}

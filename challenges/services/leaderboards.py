@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from challenges.models import PointEntry, Score
 from organizations.models import User
+from organizations.selectors import organization_people
 
 logger = logging.getLogger(__name__)
 
@@ -310,13 +311,14 @@ def _mark_down(error: Exception) -> None:
 
 
 def _hidden_ids(organization_id: int) -> list[int]:
-    """The organisation's active people hidden from rankings (a few)."""
+    """The organisation's active people hidden from rankings (a few): each one's choice in
+    this organisation (a Score row per person and organisation), members through a
+    Membership included."""
     return list(
         Score.objects.filter(
             organization_id=organization_id,
             hidden_from_rankings=True,
-            user__organization_id=organization_id,
-            user__is_active=True,
+            user__in=organization_people(organization_id).filter(is_active=True).values("pk"),
         ).values_list("user_id", flat=True)
     )
 
@@ -340,10 +342,9 @@ def board_scores_from_database(
             .values_list("user_id", "total")
         )
     # Who still counts, apart: joined to the aggregate, the planner can go badly wrong.
+    # Members through a Membership (people of several organisations) count here too.
     active = set(
-        User.objects.filter(organization_id=organization_id, is_active=True).values_list(
-            "pk", flat=True
-        )
+        organization_people(organization_id).filter(is_active=True).values_list("pk", flat=True)
     )
     hidden = set(_hidden_ids(organization_id))
     listed: dict[int, int] = {}

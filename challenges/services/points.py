@@ -92,14 +92,16 @@ def _score_move(
         "click_count": F("click_count") + clicks,
         "updated_at": timezone.now(),
     }
-    if Score.objects.filter(user_id=user_id).update(**changes):
+    # One row per person and organisation: the entry's organisation's totals move.
+    row = Score.objects.filter(user_id=user_id, organization_id=organization_id)
+    if row.update(**changes):
         return
-    # First entry of this employee: create the row (a concurrent first entry may win the
-    # race, hence ignore_conflicts) and move it.
+    # First entry of this employee in this organisation: create the row (a concurrent
+    # first entry may win the race, hence ignore_conflicts) and move it.
     Score.objects.bulk_create(
         [Score(user_id=user_id, organization_id=organization_id)], ignore_conflicts=True
     )
-    Score.objects.filter(user_id=user_id).update(**changes)
+    row.update(**changes)
 
 
 def _counts_of(reason: str) -> tuple[int, int]:
@@ -170,7 +172,11 @@ def points_reverse(
         return None
     user = original.user
     with transaction.atomic():
-        score = Score.objects.select_for_update().filter(user_id=user.pk).first()
+        score = (
+            Score.objects.select_for_update()
+            .filter(user_id=user.pk, organization_id=original.organization_id)
+            .first()
+        )
         balance = score.spendable_points if score else 0
         spendable = -min(max(original.spendable_delta, 0), balance)
         try:
@@ -225,9 +231,12 @@ def points_spend(*, user: User, points: int, source_key: str, note: str = "") ->
                 occurred_at=timezone.now(),
             )
             # A conditional UPDATE: two spends racing for the last points cannot both pass.
-            moved = Score.objects.filter(user_id=user.pk, spendable_points__gte=points).update(
-                spendable_points=F("spendable_points") - points, updated_at=timezone.now()
-            )
+            # The active organisation's balance only: points earned elsewhere stay there.
+            moved = Score.objects.filter(
+                user_id=user.pk,
+                organization_id=user.organization_id,
+                spendable_points__gte=points,
+            ).update(spendable_points=F("spendable_points") - points, updated_at=timezone.now())
             if not moved:
                 raise NotEnoughPoints()
     except IntegrityError:
@@ -235,16 +244,26 @@ def points_spend(*, user: User, points: int, source_key: str, note: str = "") ->
     return entry
 
 
-def points_refund(*, user: User, points: int, source_key: str, note: str = "") -> PointEntry | None:
-    """Give back spendable points (a refused redemption), once per key."""
+def points_refund(
+    *,
+    user: User,
+    points: int,
+    source_key: str,
+    note: str = "",
+    organization_id: int | None = None,
+) -> PointEntry | None:
+    """Give back spendable points (a refused redemption), once per key, in
+    `organization_id` (the redemption's: the person may belong to several), by default
+    the person's active one."""
     if points <= 0:
         raise ValueError("Refund a positive number of points")
-    assert user.organization_id is not None
+    organization_id = organization_id or user.organization_id
+    assert organization_id is not None
     with transaction.atomic():
         try:
             with transaction.atomic():
                 entry = PointEntry.objects.create(
-                    organization_id=user.organization_id,
+                    organization_id=organization_id,
                     user=user,
                     reason=PointReason.REFUND,
                     points=0,
@@ -257,7 +276,7 @@ def points_refund(*, user: User, points: int, source_key: str, note: str = "") -
             return None
         _score_move(
             user_id=user.pk,
-            organization_id=user.organization_id,
+            organization_id=organization_id,
             lifetime=0,
             spendable=points,
             shares=0,
@@ -267,13 +286,13 @@ def points_refund(*, user: User, points: int, source_key: str, note: str = "") -
 
 
 def points_hide_from_rankings(*, user: User, hidden: bool) -> Score:
-    """The employee's privacy choice: out of every public ranking (they still see their
-    own rank)."""
+    """The employee's privacy choice: out of every public ranking of the active
+    organisation (they still see their own rank; each organisation asks on its own)."""
     assert user.organization_id is not None
     Score.objects.bulk_create(
         [Score(user_id=user.pk, organization_id=user.organization_id)], ignore_conflicts=True
     )
-    Score.objects.filter(user_id=user.pk).update(
+    Score.objects.filter(user_id=user.pk, organization_id=user.organization_id).update(
         hidden_from_rankings=hidden, updated_at=timezone.now()
     )
     from challenges.services.leaderboards import leaderboards_drop_current
@@ -288,7 +307,33 @@ def points_hide_from_rankings(*, user: User, hidden: bool) -> Score:
     # the sets from the choice not yet committed.
     drop()
     transaction.on_commit(drop)
-    return Score.objects.get(user_id=user.pk)
+    return Score.objects.get(user_id=user.pk, organization_id=user.organization_id)
+
+
+def points_rankings_choices_set(*, user: User, hidden_in: set[int]) -> None:
+    """The ranking choice in every organisation the person belongs to at once: hidden in
+    those of `hidden_in`, listed in the others. For leaving the programme (which is the
+    person's, not one organisation's) and joining again."""
+    from challenges.services.leaderboards import leaderboards_drop_current
+    from organizations.memberships import organizations_of
+
+    organizations = [choice.organization for choice in organizations_of(user)]
+    now = timezone.now()
+    Score.objects.bulk_create(
+        [Score(user_id=user.pk, organization_id=org.pk) for org in organizations],
+        ignore_conflicts=True,
+    )
+    for organization in organizations:
+        Score.objects.filter(user_id=user.pk, organization_id=organization.pk).update(
+            hidden_from_rankings=organization.pk in hidden_in, updated_at=now
+        )
+        drop = partial(
+            leaderboards_drop_current,
+            organization_id=organization.pk,
+            time_zone=organization.time_zone,
+        )
+        drop()
+        transaction.on_commit(drop)
 
 
 # --- what derives from the ledger -------------------------------------------------------
@@ -321,10 +366,13 @@ def streak_current(score: Score | None, *, today_week: date) -> int:
     return 0
 
 
-def _streak_update(*, user: User, zone: ZoneInfo) -> int:
+def _streak_update(*, user: User, organization_id: int, zone: ZoneInfo) -> int:
     rows = (
         PointEntry.objects.filter(
-            user_id=user.pk, reason__in=SHARE_REASONS, reversed_by__isnull=True
+            user_id=user.pk,
+            organization_id=organization_id,
+            reason__in=SHARE_REASONS,
+            reversed_by__isnull=True,
         )
         .annotate(week=TruncWeek("occurred_at", tzinfo=zone))
         .values_list("week", flat=True)
@@ -332,7 +380,7 @@ def _streak_update(*, user: User, zone: ZoneInfo) -> int:
     )
     weeks = [week.date() if isinstance(week, datetime) else week for week in rows]
     current, longest, latest = streak_from_weeks(weeks)
-    Score.objects.filter(user_id=user.pk).update(
+    Score.objects.filter(user_id=user.pk, organization_id=organization_id).update(
         current_streak_weeks=current, longest_streak_weeks=longest, streak_week=latest
     )
     return current
@@ -357,9 +405,9 @@ def _after_ledger_change(
     zone = ZoneInfo(organization.time_zone)
     streak = None
     if reason in SHARE_REASONS:
-        streak = _streak_update(user=user, zone=zone)
+        streak = _streak_update(user=user, organization_id=organization.pk, zone=zone)
     lifetime, share_count, click_count, notified = Score.objects.filter(
-        user_id=user.pk
+        user_id=user.pk, organization_id=organization.pk
     ).values_list("lifetime_points", "share_count", "click_count", "level_threshold")[0]
     if entry.points > 0 and (reason in SHARE_REASONS or reason == PointReason.CLICK):
         badges_check(
@@ -373,7 +421,10 @@ def _after_ledger_change(
         current = level_progress(levels_for(organization.pk), lifetime).current
         if current is not None and current.threshold > notified:
             _level_up(
-                user=user, level_name=(current.name_en, current.name_fr), to=current.threshold
+                user=user,
+                organization_id=organization.pk,
+                level_name=(current.name_en, current.name_fr),
+                to=current.threshold,
             )
     if entry.points:
         transaction.on_commit(
@@ -387,11 +438,13 @@ def _after_ledger_change(
         )
 
 
-def _level_up(*, user: User, level_name: tuple[str, str], to: int) -> None:
+def _level_up(*, user: User, organization_id: int, level_name: tuple[str, str], to: int) -> None:
     from notifications.services import notification_create
 
     # Conditional: of two awards crossing the same threshold, one announces it.
-    if not Score.objects.filter(user_id=user.pk, level_threshold__lt=to).update(level_threshold=to):
+    if not Score.objects.filter(
+        user_id=user.pk, organization_id=organization_id, level_threshold__lt=to
+    ).update(level_threshold=to):
         return
     with translation.override(user.language):
         name = level_name[1] if user.language == "fr" else level_name[0]
@@ -481,7 +534,7 @@ def _scores_add(*, organization_id: int, paid: dict[int, int]) -> dict[int, tupl
                 f"INSERT INTO {table} (user_id, organization_id, lifetime_points, "  # noqa: S608
                 "spendable_points, hidden_from_rankings, share_count, click_count, "
                 "current_streak_weeks, longest_streak_weeks, level_threshold, updated_at) "
-                f"VALUES {rows} ON CONFLICT (user_id) DO UPDATE SET "
+                f"VALUES {rows} ON CONFLICT (user_id, organization_id) DO UPDATE SET "
                 f"lifetime_points = {table}.lifetime_points + excluded.lifetime_points, "
                 f"spendable_points = {table}.spendable_points + excluded.spendable_points, "
                 "updated_at = excluded.updated_at "
@@ -566,8 +619,9 @@ def _levels_announce_many(
                 # Conditional: of two runs crossing the same threshold, one announces it.
                 cursor.execute(
                     f"UPDATE {table} SET level_threshold = %s "  # noqa: S608  (no user input)
-                    f"WHERE level_threshold < %s AND user_id IN ({marks}) RETURNING user_id",
-                    [threshold, threshold, *chunk],
+                    f"WHERE level_threshold < %s AND organization_id = %s "
+                    f"AND user_id IN ({marks}) RETURNING user_id",
+                    [threshold, threshold, organization.pk, *chunk],
                 )
                 locked += [row[0] for row in cursor.fetchall()]
         by_language: dict[str, list[User]] = {}

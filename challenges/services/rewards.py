@@ -228,6 +228,7 @@ def _decide(
                 points=fresh.cost,
                 source_key=f"redemption-refund:{fresh.pk}",
                 note=fresh.reward.title,
+                organization_id=fresh.organization_id,
             )
             Reward.objects.filter(pk=fresh.reward_id, stock__isnull=False).update(
                 stock=F("stock") + 1

@@ -32,6 +32,7 @@ from challenges.services.points import (
 from content.models import CharterAcceptance, Suggestion, SuggestionStatus
 from organizations.audit import audit_record
 from organizations.errors import DomainError, PermissionDeniedError
+from organizations.memberships import user_as_member_of
 from organizations.models import Organization, User
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def points_for_activity(*, activity: Activity) -> PointEntry | None:
         if not rule.is_active:
             return None
         user = User.objects.select_related("organization").get(pk=activity.user_id)
-        if user.organization_id != activity.organization_id:
+        # A person of several organisations earns in the organisation of the share.
+        if not user_as_member_of(user, activity.organization_id):
             return None
         # Keyed on the share, not the activity: a share pays once however it got out.
         return points_award(
@@ -95,7 +97,7 @@ def points_for_suggestion(*, suggestion: Suggestion) -> PointEntry | None:
         organization_id=suggestion.organization_id, event=ScoringEvent.SUGGESTION_ACCEPTED
     )
     author = User.objects.select_related("organization").get(pk=suggestion.author_id)
-    if not rule.is_active or author.organization_id != suggestion.organization_id:
+    if not rule.is_active or not user_as_member_of(author, suggestion.organization_id):
         return None
     return points_award(
         user=author,
@@ -206,7 +208,7 @@ def _clicks_pay(batch: list[Click]) -> int:
             rule.points <= 0
             or sharer is None
             or not sharer.is_active
-            or sharer.organization_id != click.organization_id
+            or not user_as_member_of(sharer, click.organization_id)
             or click.share.status != ShareStatus.PUBLISHED
         ):
             continue

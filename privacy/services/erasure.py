@@ -151,6 +151,7 @@ def person_erase(
         ).delete()[0]
         counts["scim_person"] = _scim_person_forget(user)
         counts["archive_exports"] = _archive_requester_forget(user)
+        counts["sso_break_glass"] = _sso_break_glass_forget(user)
         counts["audit_entries"] = _audit_pseudonymise(
             user=user, old_email=old_email, names=names, pseudonym=pseudonym
         )
@@ -277,6 +278,18 @@ def _scim_person_forget(user: User) -> int:
         },
     )
     return 1
+
+
+def _sso_break_glass_forget(user: User) -> int:
+    """An erased account cannot be anyone's way back in: it is removed as the break-glass
+    administrator of single sign-on connections (the organisation's admins name another)."""
+    from django.apps import apps
+
+    if not apps.is_installed("sso"):
+        return 0
+    from sso.models import SsoConnection
+
+    return SsoConnection.objects.filter(break_glass_admin=user).update(break_glass_admin=None)
 
 
 def _archive_requester_forget(user: User) -> int:

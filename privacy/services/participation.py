@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from advocacy.models import Share, ShareStatus
 from challenges.models import Score
-from challenges.services.points import points_hide_from_rankings
+from challenges.services.points import points_hide_from_rankings, points_rankings_choices_set
 from content.models import CharterAcceptance
 from digests.models import DigestPreference, Frequency
 from digests.services import digest_preference_set
@@ -21,6 +21,7 @@ from nudges.models import NudgeKind, NudgeOptOut
 from nudges.services import nudge_preferences_set
 from organizations.audit import audit_record
 from organizations.errors import ConflictError, DomainError
+from organizations.memberships import organizations_of
 from organizations.models import User
 from privacy.models import Participation
 from privacy.services.erasure import WAITING_SHARES, person_erase
@@ -79,7 +80,12 @@ def _restore_choices(user: User, choices: dict[str, Any]) -> None:
         DigestPreference.objects.filter(user=user).delete()
     off = set(choices.get("nudges_off") or [])
     nudge_preferences_set(user=user, enabled=set(NudgeKind.values) - off)
-    points_hide_from_rankings(user=user, hidden=bool(choices.get("hidden")))
+    if "hidden_in" in choices:
+        # The choice of each organisation the person belongs to (points are kept per
+        # organisation); an older record holds the active organisation's only.
+        points_rankings_choices_set(user=user, hidden_in=set(choices["hidden_in"]))
+    else:
+        points_hide_from_rankings(user=user, hidden=bool(choices.get("hidden")))
 
 
 def participation_leave(
@@ -111,12 +117,22 @@ def participation_leave(
             "nudges_off": sorted(
                 NudgeOptOut.objects.filter(user=user).values_list("kind", flat=True)
             ),
-            "hidden": Score.objects.filter(user=user, hidden_from_rankings=True).exists(),
+            "hidden": Score.objects.filter(
+                user=user, organization_id=user.organization_id, hidden_from_rankings=True
+            ).exists(),
+            "hidden_in": sorted(
+                Score.objects.filter(user=user, hidden_from_rankings=True).values_list(
+                    "organization_id", flat=True
+                )
+            ),
         }
         participation = _mark_left(user, choices=choices)
         digest_preference_set(user=user, frequency=Frequency.NEVER)
         nudge_preferences_set(user=user, enabled=set())
-        points_hide_from_rankings(user=user, hidden=True)
+        # Out of the rankings of every organisation the person belongs to.
+        points_rankings_choices_set(
+            user=user, hidden_in={choice.organization.pk for choice in organizations_of(user)}
+        )
         # The consent is withdrawn: the share sheet asks for the charter again, and
         # accepting it is joining again (the participation keeps when and which version).
         CharterAcceptance.objects.filter(user=user).delete()

@@ -171,8 +171,9 @@ def test_scores_sequences_and_unique_paid_clicks(generated):
     wrong_scores = _one(
         connection,
         """SELECT count(*) FROM challenges_score s LEFT JOIN (
-             SELECT user_id, sum(points) AS points FROM challenges_pointentry GROUP BY user_id
-           ) e ON e.user_id = s.user_id WHERE s.lifetime_points <> COALESCE(e.points, 0)""",
+             SELECT user_id, organization_id, sum(points) AS points FROM challenges_pointentry
+             GROUP BY user_id, organization_id
+           ) e ON e.user_id = s.user_id AND e.organization_id = s.organization_id WHERE s.lifetime_points <> COALESCE(e.points, 0)""",
     )
     assert wrong_scores == (0,)
     over_cap = _one(

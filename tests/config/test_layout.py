@@ -25,6 +25,10 @@ LAYERS = [
     "nudges",
     # SCIM provisioning deprovisions a person across the apps above.
     "provisioning",
+    # Single sign-on per organisation (SAML, OpenID Connect): signs people in, JIT accounts.
+    "sso",
+    # Two-factor sign-in: the policy, its enforcement and an admin's reset of a lost device.
+    "twofactor",
     # A person's data reads every app above.
     "privacy",
     "config",

@@ -32,7 +32,7 @@ from tests.config.test_layout import LAYERS
 
 # The project's own apps: the layers of tests/config/test_layout.py, without the config.
 PROJECT_APPS = tuple(app for app in LAYERS if app != "config")
-EXTRA_ROUTES = ("account_change_password",)
+EXTRA_ROUTES = ("account_change_password", "mfa_index")
 API_PREFIX = "api/"
 
 # Routes that are not pages: a GET would leave the site, record something, download a

@@ -165,15 +165,28 @@ def test_inviting_an_existing_member_is_refused(personas):
     assert not Invitation.objects.exists()
 
 
-def test_inviting_someone_from_another_organisation_is_refused(personas):
+def test_inviting_someone_from_another_organisation_invites_them_as_a_member(personas):
+    # A person of another organisation is invited like anyone: accepting, signed in with
+    # their own account, makes them a member here too (tests/organizations/test_memberships).
     response = api_client_for(personas.owner).post(
         "/api/v1/invitations/",
         {"email": personas.outsider.email.upper()},
         format="json",
         HTTP_ACCEPT_LANGUAGE="en",
     )
+    assert response.status_code == 201
+    assert Invitation.objects.get().email == personas.outsider.email
+
+
+def test_inviting_a_member_again_is_refused(personas):
+    response = api_client_for(personas.owner).post(
+        "/api/v1/invitations/",
+        {"email": personas.teammate.email.upper()},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 409
-    assert "elsewhere" in response.json()["detail"]
+    assert "already a member" in response.json()["detail"]
     assert not Invitation.objects.exists()
 
 
@@ -313,8 +326,9 @@ def test_password_confirmation_must_match(invitation):
 def test_accept_when_the_address_got_an_account_meanwhile(personas, invitation):
     UserFactory(organization=personas.other_organization, email="newcomer@acme.test")
     response = _accept(Client(), invitation)
+    # No second account: the person is asked to sign in with the one they have.
     assert response.status_code == 200
-    assert "elsewhere" in response.content.decode()
+    assert "Sign in to accept" in response.content.decode()
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
 

@@ -5,16 +5,20 @@ through the `demo_seeded` signal."""
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from organizations.models import Organization, Role, Team, TeamKind, User
+from organizations.models import Membership, Organization, Role, Team, TeamKind, User
 from organizations.signals import demo_history, demo_seeded
 
 DEMO_PASSWORD = "portevoix-demo"  # noqa: S105  (documented demo credential)
 DEMO_DOMAIN = "demo.portevoix.test"
+# The second demo organisation, and the agency person who works in both.
+CLIENT_SLUG = "demo-vexia"
+AGENCY_EMAIL = f"agency@{DEMO_DOMAIN}"
 
 TREE = {
     ("Communication", TeamKind.DEPARTMENT): {
@@ -143,6 +147,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 organization = self._seed()
             demo_seeded.send(sender=self.__class__, organization=organization)
+            with transaction.atomic():
+                self._seed_client_organization(organization)
         count = organization.members.count()
         self.stdout.write(self.style.SUCCESS(f"Demo organisation ready: {count} people."))
 
@@ -218,6 +224,84 @@ class Command(BaseCommand):
             if role == Role.MANAGER and not user.managed_teams.exists():
                 team.managers.add(user)
         return organization
+
+    def _seed_client_organization(self, home: Organization) -> None:
+        """A second, small client organisation (another laboratory) and the agency person
+        who runs the programmes of both, so that the switcher and the agency view have
+        something to show. Content is made through the model registry: this lowest app
+        does not import the content app."""
+        from django.apps import apps
+        from django.utils import timezone
+
+        organization, _ = Organization.objects.get_or_create(
+            slug=CLIENT_SLUG,
+            defaults={
+                "name": "Laboratoires Vexia",
+                "default_language": "fr",
+                "time_zone": "Europe/Paris",
+                "brand_colour": "#7c3aed",
+            },
+        )
+        teams = {}
+        for name in ("Communication", "Affaires médicales", "Ventes"):
+            teams[name], _ = Team.objects.get_or_create(
+                organization=organization,
+                parent=None,
+                name=name,
+                defaults={"kind": TeamKind.DEPARTMENT},
+            )
+        people = [
+            ("vexia.admin", "Valérie", "Vidal", Role.ORG_ADMIN, "Communication", "fr"),
+            ("vexia.comms", "Victor", "Vasseur", Role.EDITOR, "Communication", "fr"),
+            ("vexia.medical", "Inès", "Vernet", Role.EMPLOYEE, "Affaires médicales", "fr"),
+            ("vexia.sales", "Hugo", "Vallet", Role.EMPLOYEE, "Ventes", "en"),
+            ("vexia.sales2", "Léa", "Vasseur", Role.EMPLOYEE, "Ventes", "fr"),
+        ]
+        for local, first, last, role, team, language in people:
+            email = f"{local}@{DEMO_DOMAIN}".replace("é", "e").replace("è", "e")
+            self._person(organization, email, first, last, role, "", language, teams[team])
+        # The agency person: home in the agency's main client, editor there, and the
+        # administrator of the second laboratory.
+        agency = self._person(
+            home,
+            AGENCY_EMAIL,
+            "Agathe",
+            "Agence",
+            Role.EDITOR,
+            "Healthcare communication consultant",
+            "fr",
+            Team.objects.get(organization=home, name="Corporate communication"),
+        )
+        if not agency.has_usable_password():
+            agency.set_password(DEMO_PASSWORD)
+            agency.save(update_fields=["password"])
+        Membership.objects.get_or_create(
+            user=agency, organization=organization, defaults={"role": Role.ORG_ADMIN}
+        )
+        agency.teams.add(teams["Communication"])
+
+        Content = apps.get_model("content", "Content")
+        author = User.objects.get(email=f"vexia.comms@{DEMO_DOMAIN}")
+        now = timezone.now()
+        posts = [
+            ("Vexia ouvre son centre de recherche à Grenoble", "approved", 3),
+            ("Semaine de la pharmacovigilance : nos équipes mobilisées", "approved", 1),
+            ("Nos engagements pour l’accès aux traitements", "approved", 6),
+            ("Résultats de l’étude de phase II", "in_review", 0),
+        ]
+        for title, status, days_ago in posts:
+            Content.objects.get_or_create(
+                organization=organization,
+                title=title,
+                defaults={
+                    "kind": "text",
+                    "why_it_matters": "Faites connaître le travail de nos équipes.",
+                    "language": "fr",
+                    "status": status,
+                    "publish_at": now - timedelta(days=days_ago),
+                    "author": author,
+                },
+            )
 
     @staticmethod
     def _person(
