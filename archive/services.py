@@ -242,8 +242,11 @@ def archive_purge_expired(*, today: date | None = None) -> int:
 def _head_locked(organization_id: int) -> ChainHead:
     # The head row serialises an organisation's inserts: a sequence and a previous hash
     # are only ever handed out once.
-    ChainHead.objects.get_or_create(organization_id=organization_id)
-    return ChainHead.objects.select_for_update().get(organization_id=organization_id)
+    head = ChainHead.objects.select_for_update().filter(organization_id=organization_id).first()
+    if head is None:  # the organisation's first entry
+        ChainHead.objects.get_or_create(organization_id=organization_id)
+        head = ChainHead.objects.select_for_update().get(organization_id=organization_id)
+    return head
 
 
 def _link(head: ChainHead, entry: ArchivedShare | ArchiveEvent) -> None:
@@ -352,26 +355,54 @@ def _last_known_status(record: ArchivedShare) -> str:
     return last or record.outcome
 
 
+# What tells whether a share changed between its reading and the organisation's lock.
+_STATE_FIELDS = ("status", "updated_at", "published_at", "external_id", "last_error")
+
+
+def _share_for_archive(share_id: int) -> Share | None:
+    return (
+        Share.objects.select_related("user", "content", "account", "organization")
+        .select_related("tracked_link")
+        .filter(pk=share_id)
+        .first()
+    )
+
+
 def share_archive_observe(*, share_id: int, at: datetime | None = None) -> str:
     """Archive what the share has become: its record the first time it has left (or
     failed), then one event per later change of state. Idempotent: seeing the same state
-    twice writes nothing. Returns what was written: "record", "event" or "nothing"."""
-    share = Share.objects.filter(pk=share_id).only("organization_id").first()
+    twice writes nothing. Returns what was written: "record", "event" or "nothing".
+
+    The organisation's chain head is locked for the writes only: every archive write of
+    the organisation waits for it (a publishing worker's threads, all at once), so the
+    record is read and built before, and the share's state read again once the lock is
+    held (observations of an organisation are in order there); if it changed meanwhile,
+    the record is built again from what it has become."""
+    share = _share_for_archive(share_id)
     if share is None:
         return "nothing"
+    now = at or timezone.now()
+    prepared = None
+    if (
+        share.status in ARCHIVED_STATUSES
+        and not ArchivedShare.objects.filter(share_id=share_id).exists()
+    ):
+        prepared = _record_build(share, at=now)
     with transaction.atomic():
         head = _head_locked(share.organization_id)
-        share = (
-            Share.objects.select_related("user", "content", "account", "organization")
-            .select_related("tracked_link")
-            .get(pk=share_id)
-        )
-        now = at or timezone.now()
+        state = Share.objects.filter(pk=share_id).values_list(*_STATE_FIELDS).first()
+        if state is None:
+            return "nothing"
+        if state != tuple(getattr(share, field) for field in _STATE_FIELDS):
+            share = _share_for_archive(share_id)
+            if share is None:
+                return "nothing"
+            prepared = None
         record = ArchivedShare.objects.filter(share_id=share_id).first()
         if record is None:
             if share.status not in ARCHIVED_STATUSES:
                 return "nothing"
-            _link(head, _record_build(share, at=now))
+            _link(head, prepared or _record_build(share, at=now))
             return "record"
         kind = EVENT_OF_STATUS.get(share.status)
         if kind is None or kind == _last_known_status(record):

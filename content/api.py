@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from content import chains, compliance, selectors, services
+from content import chains, compliance, feed_cache, selectors, services
 from content.models import (
     Caption,
     Content,
@@ -650,6 +650,15 @@ class FeedPagination(PageNumberPagination):
     max_page_size = 50
     django_paginator_class = CountInPagePaginator
 
+    def page_restore(
+        self, request: Request, rows: list[Any], *, number: int, size: int, total: int
+    ) -> None:
+        """As paginate_queryset left it, for a page read from the cache."""
+        self.request = request
+        paginator = self.django_paginator_class([], size)
+        paginator.__dict__["count"] = total  # Paginator.count is a cached property
+        self.page = paginator._get_page(rows, number, paginator)
+
 
 class FeedViewSet(viewsets.ReadOnlyModelViewSet):
     """Approved, published, unexpired content aimed at the caller (pinned first, then in
@@ -671,34 +680,77 @@ class FeedViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[FeedFilters], responses=FeedItemSerializer(many=True))
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         # The hottest read of the API: a page of plain rows and its related rows, shaped
-        # here (feed_items_represent) rather than by FeedItemSerializer field by field,
-        # which cost two thirds of the request. The serializer stays the schema and the
-        # single item's representation; a test holds the two to the same output.
-        rows = self.paginate_queryset(self.get_queryset())
-        assert rows is not None  # the feed is always paginated
+        # here (feed_items_shape) rather than by FeedItemSerializer field by field, which
+        # cost two thirds of the request. The serializer stays the schema and the single
+        # item's representation; a test holds the two to the same output. The shaped page
+        # is kept per organisation and audience (content/feed_cache.py) unless the caller
+        # searches or asks for what is new; only the caption offered is the caller's own.
         user = _caller(request)
-        items = feed_items_represent(
+        filters = FeedFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        options = filters.validated_data
+        paginator = self.paginator
+        assert isinstance(paginator, FeedPagination)
+        number = request.query_params.get(paginator.page_query_param, "1")
+        key = None
+        if not options.get("q") and not options.get("new_only") and number.isdigit():
+            size = paginator.get_page_size(request) or paginator.page_size
+            key = feed_cache.feed_page_key(
+                user,
+                topic=options.get("topic", ""),
+                number=int(number),
+                size=size,
+                base=request.build_absolute_uri("/"),
+            )
+            kept = feed_cache.feed_page_get(key)
+            if kept is not None:
+                shaped, total = kept
+                paginator.page_restore(request, shaped, number=int(number), size=size, total=total)
+                return self.get_paginated_response(feed_items_for(shaped, user=user))
+        rows = self.paginate_queryset(selectors.feed_rows(user, **options))
+        assert rows is not None  # the feed is always paginated
+        shaped = feed_items_shape(
             rows,
             selectors.feed_rows_related(rows),
-            user=user,
             rules=services.compliance_rules_cached(organization_id=user.organization_id),
             request=request,
         )
-        return self.get_paginated_response(items)
+        if key is not None:
+            feed_cache.feed_page_set(
+                key, (shaped, paginator.page.paginator.count), organization_id=user.organization_id
+            )
+        return self.get_paginated_response(feed_items_for(shaped, user=user))
 
 
 _DATETIME = serializers.DateTimeField()
 
 
-def feed_items_represent(
+def feed_items_for(shaped: list[dict[str, Any]], *, user: User) -> list[dict[str, Any]]:
+    """Shaped feed items as FeedItemSerializer shows them to this person (same keys, order
+    and values): of each network's captions, the one caption_for offers them."""
+    items = []
+    for item in shaped:
+        pk = item["id"]
+        items.append(
+            {
+                **item,
+                "captions": [
+                    offered[(user.pk + pk) % len(offered)] for offered in item["captions"]
+                ],
+            }
+        )
+    return items
+
+
+def feed_items_shape(
     rows: list[dict[str, Any]],
     related: selectors.FeedRowsRelated,
     *,
-    user: User,
     rules: compliance.ComplianceRules,
     request: Request | None,
 ) -> list[dict[str, Any]]:
-    """Feed rows as FeedItemSerializer shows them (same keys, order and values)."""
+    """Feed rows as FeedItemSerializer shows them, with every caption of each network
+    (feed_items_for picks the person's): the same for everyone of an audience."""
     now = timezone.now()
     items = []
     for row in rows:
@@ -722,23 +774,13 @@ def feed_items_represent(
         options = related.captions.get(pk, ())
         for network in Network.values:
             offered = [caption for caption in options if caption[1] == network]
-            if not offered:
-                continue
-            caption_id, _network, text = offered[(user.pk + pk) % len(offered)]
-            preview = compliance.caption_preview(
-                text=text, network=network, rules=rules, link_url=row["link_url"]
-            )
-            captions.append(
-                {
-                    "id": caption_id,
-                    "network": network,
-                    "text": text,
-                    "length": compliance.weighted_length(text=text, network=network),
-                    "caption_with_disclosure": preview.text,
-                    "length_with_disclosure": preview.length,
-                    "limit": preview.limit,
-                }
-            )
+            if offered:
+                captions.append(
+                    [
+                        _feed_caption(caption_id, network, text, rules, row["link_url"])
+                        for caption_id, _network, text in offered
+                    ]
+                )
         items.append(
             {
                 "id": pk,
@@ -769,6 +811,21 @@ def feed_items_represent(
             }
         )
     return items
+
+
+def _feed_caption(
+    caption_id: int, network: str, text: str, rules: compliance.ComplianceRules, link_url: str
+) -> dict[str, Any]:
+    preview = compliance.caption_preview(text=text, network=network, rules=rules, link_url=link_url)
+    return {
+        "id": caption_id,
+        "network": network,
+        "text": text,
+        "length": compliance.weighted_length(text=text, network=network),
+        "caption_with_disclosure": preview.text,
+        "length_with_disclosure": preview.length,
+        "limit": preview.limit,
+    }
 
 
 # --- Suggestions ----------------------------------------------------------------------------

@@ -21,6 +21,9 @@ class ContentConfig(AppConfig):
         from content.services import compliance_rules_watch
 
         compliance_rules_watch()
+        from content.feed_cache import feed_cache_watch
+
+        feed_cache_watch()
 
         from content.agency import register as agency_register
 

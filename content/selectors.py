@@ -322,7 +322,7 @@ def feed_items(
     return _feed_filtered(contents, user, topic, q, new_only)
 
 
-# What an item of the feed API shows, read as plain rows (content/api.py feed_items_represent).
+# What an item of the feed API shows, read as plain rows (content/api.py feed_items_shape).
 FEED_ROW_FIELDS = (
     "id",
     "kind",

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from content import chains, compliance
 from content.announce import content_announce_later
+from content.feed_cache import feed_forget
 from content.models import (
     ApprovalStep,
     Caption,
@@ -101,8 +102,15 @@ def compliance_rules_forget(*, organization_id: int) -> None:
     transaction.on_commit(lambda: cache.delete(key))
 
 
-def _rules_changed(sender: type, instance: ContentPolicy | ComplianceRule, **_: object) -> None:
+def _rules_changed(
+    sender: type, instance: ContentPolicy | ComplianceRule, created: bool = False, **_: object
+) -> None:
     compliance_rules_forget(organization_id=instance.organization_id)
+    # The feed shows the captions' previews under the rules. A policy being created is not a
+    # change for it: a kept page was shaped with rules, read from a policy that existed (the
+    # first read creates it, policy_for).
+    if not (created and isinstance(instance, ContentPolicy)):
+        feed_forget(organization_id=instance.organization_id)
 
 
 def compliance_rules_watch() -> None:
@@ -769,12 +777,13 @@ def link_preview_refresh(*, content_id: int) -> str:
         current = (
             Content.objects.select_for_update()
             .filter(pk=content_id, link_url=url)
-            .only("pk", "preview_image")
+            .only("pk", "organization_id", "preview_image")
             .first()
         )
         if current is not None:
             replaced = current.preview_image.name or ""
             Content.objects.filter(pk=content_id).update(**values)
+            feed_forget(organization_id=current.organization_id)
             if "preview_image" in values and replaced != stored:
                 media_discard_on_commit(replaced)
     if current is None:
