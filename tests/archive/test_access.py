@@ -30,6 +30,15 @@ def _clock(time_machine):
 
 @pytest.fixture
 def records(personas):
+    # Names of their own: the person filter matches parts of names and addresses, and two
+    # random names may share one.
+    for person, (first, last) in (
+        (personas.owner, ("Odile", "Ordonneau")),
+        (personas.teammate, ("Théo", "Tessier")),
+    ):
+        person.first_name, person.last_name = first, last
+        person.email = f"{first[0].lower()}.{last.lower()}@acme.test"
+        person.save()
     content = approved_content(
         personas.organization, title="Quarterly results", reviewer=personas.owner
     )

@@ -35,7 +35,9 @@ def test_employee_signs_in_and_sees_the_shell(page, language):
     # The switch reloads the same address: wait for the page in that language, not for
     # the address (which matches before the reload and made this test flaky).
     expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.locator("button[type=submit]").first).to_have_text(sign_in)
+    expect(page.locator("form[action$='/accounts/login/'] button[type=submit]")).to_have_text(
+        sign_in
+    )
     page.fill("input[name=login]", f"ambassador-{language}@example.test")
     page.fill("input[name=password]", PASSWORD)
     page.locator("form[action$='/accounts/login/'] button[type=submit]").click()

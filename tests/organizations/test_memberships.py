@@ -312,8 +312,8 @@ def test_an_invitation_to_an_existing_account_adds_a_membership(personas):
     )
     anonymous = client_for(person)
     anonymous.logout()
-    page = anonymous.get(f"/invitations/{invitation.token}/").content.decode()
-    assert "Sign in to accept" in page
+    page = anonymous.get(f"/invitations/{invitation.token}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Sign in to accept" in page.content.decode()
 
     client = client_for(person)
     assert "Join Other Corp" in client.get(f"/invitations/{invitation.token}/").content.decode()

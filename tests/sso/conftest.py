@@ -155,3 +155,10 @@ def saml_post(client: Client, acs: str, saml_response: str, relay_state: str = "
     )
     assert posted.status_code == 302, posted.content[:500]
     return client.get(posted["Location"])
+
+
+@pytest.fixture(autouse=True)
+def _english_for_visitors(settings):
+    """The assertions read the English messages: visitors (the login page, the token
+    endpoint) get the site's default language, French, unless told otherwise."""
+    settings.LANGUAGE_CODE = "en"

@@ -49,3 +49,10 @@ class Tenant:
 @pytest.fixture
 def tenant(db) -> Tenant:
     return Tenant()
+
+
+@pytest.fixture(autouse=True)
+def _english_for_visitors(settings):
+    """The assertions read the English messages: visitors (the login page, the token
+    endpoint) get the site's default language, French, unless told otherwise."""
+    settings.LANGUAGE_CODE = "en"
