@@ -643,6 +643,10 @@ class FeedFilters(serializers.Serializer):
     )
 
 
+# Without any of them, the filters' defaults apply and nothing needs validating.
+_FEED_FILTERS = frozenset(FeedFilters().fields)
+
+
 class FeedPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
@@ -686,23 +690,24 @@ class FeedViewSet(viewsets.ReadOnlyModelViewSet):
         # is kept per organisation and audience (content/feed_cache.py) unless the caller
         # searches or asks for what is new; only the caption offered is the caller's own.
         user = _caller(request)
-        filters = FeedFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        options = filters.validated_data
+        options: dict[str, Any] = {}
+        if _FEED_FILTERS.intersection(request.query_params):
+            filters = FeedFilters(data=request.query_params)
+            filters.is_valid(raise_exception=True)
+            options = filters.validated_data
         paginator = self.paginator
         assert isinstance(paginator, FeedPagination)
         number = request.query_params.get(paginator.page_query_param, "1")
         key = None
         if not options.get("q") and not options.get("new_only") and number.isdigit():
             size = paginator.get_page_size(request) or paginator.page_size
-            key = feed_cache.feed_page_key(
+            key, kept = feed_cache.feed_page_lookup(
                 user,
                 topic=options.get("topic", ""),
                 number=int(number),
                 size=size,
                 base=request.build_absolute_uri("/"),
             )
-            kept = feed_cache.feed_page_get(key)
             if kept is not None:
                 shaped, total = kept
                 paginator.page_restore(request, shaped, number=int(number), size=size, total=total)

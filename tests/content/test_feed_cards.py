@@ -118,6 +118,32 @@ def test_the_pause_disables_every_share_button_with_its_reason(personas):
     assert body.count("Sharing is paused: Crisis: hold every post") == 2
 
 
+def test_a_kept_card_follows_edits_the_pause_and_the_language(personas):
+    content = post(personas.organization, "Team day")
+    client = client_for(personas.teammate)
+    assert "data-sheet-url" in card(client.get(reverse("feed")).content.decode(), "Team day")
+    content.title = "Team day, moved to Friday"
+    content.save()
+    body = client.get(reverse("feed")).content.decode()
+    assert ">Team day</a>" not in body
+    share = card(body, "Team day, moved to Friday")
+    pause = SharingPause.objects.create(
+        organization=personas.organization,
+        paused_at=timezone.now(),
+        paused_by=personas.owner,
+        reason="Crisis",
+    )
+    paused = card(client.get(reverse("feed")).content.decode(), "Team day, moved to Friday")
+    assert "Sharing is paused: Crisis" in paused and "data-sheet-url" not in paused
+    pause.delete()
+    again = card(client.get(reverse("feed")).content.decode(), "Team day, moved to Friday")
+    assert again == share
+    personas.teammate.language = "fr" if personas.teammate.language == "en" else "en"
+    personas.teammate.save()
+    other = card(client.get(reverse("feed")).content.decode(), "Team day, moved to Friday")
+    assert other != share  # the button and the date in the other language
+
+
 def _feed_queries(client) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("feed"))
