@@ -229,15 +229,29 @@ def dashboard_scope(user: User, *, team_id: int | None = None) -> Scope:
 
 
 def team_choices(scope: Scope) -> list[tuple[Team, int]]:
-    """The teams the filter offers, in tree order with their depth."""
+    """The teams the filter offers, in tree order with their depth: the top levels of the
+    reader's tree (TEAM_LEVELS_SHOWN and one more), and the chosen team with the teams
+    above it and its own sub-teams, so that one can always go one level further down."""
     if scope.teams:
-        return _tree_order([team for team in scope.teams if team.pk in scope.visible_team_ids])
-    teams = list(
-        Team.objects.filter(organization_id=scope.organization_id, pk__in=scope.visible_team_ids)
-        .only("id", "name", "parent_id")
-        .order_by("name")
-    )
-    return _tree_order(teams)
+        teams = [team for team in scope.teams if team.pk in scope.visible_team_ids]
+    else:
+        teams = list(
+            Team.objects.filter(
+                organization_id=scope.organization_id, pk__in=scope.visible_team_ids
+            )
+            .only("id", "name", "parent_id")
+            .order_by("name")
+        )
+    ordered = _tree_order(teams)
+    wanted = {team.pk for team, depth in ordered if depth <= TEAM_LEVELS_SHOWN}
+    if scope.team is not None:
+        parents = {team.pk: team.parent_id for team in teams}
+        chosen: int | None = scope.team.pk
+        while chosen is not None and chosen in parents and chosen not in wanted:
+            wanted.add(chosen)
+            chosen = parents[chosen]
+        wanted.update(team.pk for team in teams if team.parent_id == scope.team.pk)
+    return [(team, depth) for team, depth in ordered if team.pk in wanted]
 
 
 def _tree_order(teams: list[Team]) -> list[tuple[Team, int]]:
@@ -652,10 +666,24 @@ class TeamRow:
     people: int
     active: int
     totals: Totals
+    # How many teams are below this one (the page shows the top levels and links here).
+    below: int = 0
 
     @property
     def adoption(self) -> Decimal:
         return _percent(self.active, self.people)
+
+
+# The dashboard page's team table and team filter show this many levels of the reader's
+# tree (a large company has thousands of teams); a row with teams below links to them, and
+# the CSV export lists every team.
+TEAM_LEVELS_SHOWN = 2
+
+
+def team_rows_shown(rows: list[TeamRow]) -> tuple[list[TeamRow], int]:
+    """The rows of the top TEAM_LEVELS_SHOWN levels, and how many were left out."""
+    shown = [row for row in rows if row.depth < TEAM_LEVELS_SHOWN]
+    return shown, len(rows) - len(shown)
 
 
 def by_team(scope: Scope, period: Period) -> list[TeamRow]:
@@ -699,6 +727,10 @@ def by_team(scope: Scope, period: Period) -> list[TeamRow]:
         people_of[team.pk] = people_of.get(team.pk, set()) | members[team.pk]
         if team.parent_id in shown_ids:
             people_of[team.parent_id] = people_of.get(team.parent_id, set()) | people_of[team.pk]
+    below: dict[int, int] = defaultdict(int)
+    for team, _depth in reversed(ordered):
+        if team.parent_id in shown_ids:
+            below[team.parent_id] += below[team.pk] + 1
     result = []
     for team, depth in ordered:
         people = people_of[team.pk]
@@ -711,6 +743,7 @@ def by_team(scope: Scope, period: Period) -> list[TeamRow]:
                 people=len(people & active_people),
                 active=sum(1 for p in people & active_people if per_person.get(p, (0, 0))[1]),
                 totals=_add(sums),
+                below=below[team.pk],
             )
         )
     return result

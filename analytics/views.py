@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -47,6 +47,12 @@ def _filters(request: MemberRequest) -> Filters:
     for name in ("page", "partial"):
         query.pop(name, None)
     return Filters(form, scope, period, form.chart_interval(period), query.urlencode())
+
+
+def _without(querystring: str, name: str) -> str:
+    query = QueryDict(querystring, mutable=True)
+    query.pop(name, None)
+    return query.urlencode()
 
 
 def _base_context(request: MemberRequest, filters: Filters) -> dict[str, Any]:
@@ -102,11 +108,12 @@ def dashboards(request: MemberRequest) -> HttpResponse:
         "chart": chart_data(numbers.points, filters.interval),
         "top_contents": numbers.top_contents,
         "top_ambassadors": numbers.top_ambassadors,
-        "teams": numbers.teams,
         "networks": numbers.networks,
         "segments": numbers.segments,
         "challenges": selectors.challenges_in_period(scope, period),
     }
+    context["teams"], context["teams_left_out"] = selectors.team_rows_shown(numbers.teams)
+    context["team_querystring"] = _without(filters.querystring, "team")
     return _render(request, "analytics/dashboards.html", "analytics/_dashboard_body.html", context)
 
 
@@ -182,10 +189,12 @@ def report(request: MemberRequest) -> HttpResponse:
         "points": points,
         "top_contents": selectors.top_contents(scope, period),
         "top_ambassadors": selectors.top_ambassadors(scope, period),
-        "teams": selectors.by_team(scope, period),
         "networks": selectors.by_network(scope, period),
         "segments": selectors.segments(scope, period),
     }
+    context["teams"], context["teams_left_out"] = selectors.team_rows_shown(
+        selectors.by_team(scope, period)
+    )
     return render(request, "analytics/report.html", context)
 
 

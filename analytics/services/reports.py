@@ -98,7 +98,7 @@ def weekly_report_send(*, manager: User, now: datetime | None = None) -> bool:
 def _report_deliver(*, manager: User, period: Period, scope: selectors.Scope) -> None:
     assert manager.organization is not None
     summary = selectors.summary(scope, period)
-    teams = selectors.by_team(scope, period)
+    teams, teams_left_out = selectors.team_rows_shown(selectors.by_team(scope, period))
     context = {
         "manager": manager,
         "organization": manager.organization,
@@ -106,6 +106,7 @@ def _report_deliver(*, manager: User, period: Period, scope: selectors.Scope) ->
         "summary": summary,
         "cards": summary.cards(),
         "teams": teams,
+        "teams_left_out": teams_left_out,
         "rates": selectors.rates_for(manager.organization),
         "dashboard_url": f"{settings.SITE_URL}{reverse('dashboards')}?period=custom"
         f"&start={period.start.isoformat()}&end={period.end.isoformat()}",

@@ -15,6 +15,7 @@ from analytics.models import AnalyticsSettings
 from organizations.models import AuditLogEntry
 from tests.analytics.dashboards_data import NOW, TODAY, build_world, rollup
 from tests.conftest import client_for
+from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -360,3 +361,43 @@ def test_managers_see_the_numbers_of_published_content_only(world):
     )
     url = reverse("dashboard_content", args=[expired.pk])
     assert client_for(world.manager).get(url).status_code == 200
+
+
+def test_a_deep_tree_shows_two_levels_and_links_further_down(world):
+    # Sales > North > Lyon > Lyon Est: the page shows the top two levels of what the
+    # reader sees, a team with teams below links to them, the filter offers one more level
+    # and, once a team is chosen, its own sub-teams; the CSV lists every team.
+    lyon = TeamFactory(organization=world.organization, name="Lyon", parent=world.north)
+    lyon_est = TeamFactory(organization=world.organization, name="Lyon Est", parent=lyon)
+    client = client_for(world.admin)
+
+    def table_and_options(**query) -> tuple[list[str], list[str], str]:
+        html = client.get(reverse("dashboards"), {"period": "7d", **query}).content.decode()
+        table = html[
+            html.index('data-table="teams"') : html.index(
+                "</table>", html.index('data-table="teams"')
+            )
+        ]
+        rows = re.findall(r'<tr class="tree-depth-\d" data-team="(\d+)">', table)
+        select = html[
+            html.index('id="id_team"') : html.index("</select>", html.index('id="id_team"'))
+        ]
+        return rows, re.findall(r'<option value="(\d+)"', select), html
+
+    rows, options, html = table_and_options()
+    assert str(lyon.pk) not in rows and str(world.north.pk) in rows
+    assert f'team={world.north.pk}">North</a>' in html
+    assert "2 teams further down are not shown here" in html
+    report = client.get(reverse("dashboard_report"), {"period": "7d"}).content.decode()
+    assert "Lyon Est" not in report and "2 teams further down" in report
+    assert str(lyon.pk) in options and str(lyon_est.pk) not in options
+
+    rows, options, html = table_and_options(team=world.north.pk)
+    assert rows == [str(world.north.pk), str(lyon.pk)]
+    assert f'team={lyon.pk}">Lyon</a>' in html and "period=7d" in html
+    rows, options, html = table_and_options(team=lyon.pk)
+    assert rows == [str(lyon.pk), str(lyon_est.pk)]
+    assert str(lyon_est.pk) in options and "further down" not in html
+
+    csv = client.get(reverse("dashboard_export", args=["teams"]), {"period": "7d"})
+    assert "Lyon Est" in csv.content.decode()

@@ -75,7 +75,8 @@ def test_team_csv_equals_the_team_table(world):
     clicks = header.index("Clicks")
     for row in rows[1:]:
         cells = re.search(
-            rf"<td>{re.escape(row[0])}</td><td>(\d+)</td>.*?</td><td>(\d+)</td><td>(\d+)</td>",
+            rf"<td>(?:<a [^>]*>)?{re.escape(row[0])}(?:</a>)?</td><td>(\d+)</td>"
+            r".*?</td><td>(\d+)</td><td>(\d+)</td>",
             html,
         )
         assert cells, row[0]
