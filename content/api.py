@@ -701,7 +701,7 @@ class FeedViewSet(viewsets.ReadOnlyModelViewSet):
         key = None
         if not options.get("q") and not options.get("new_only") and number.isdigit():
             size = paginator.get_page_size(request) or paginator.page_size
-            key, kept = feed_cache.feed_page_lookup(
+            key, kept, _version = feed_cache.feed_page_lookup(
                 user,
                 topic=options.get("topic", ""),
                 number=int(number),

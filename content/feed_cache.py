@@ -94,10 +94,10 @@ _LOCAL_PAGES_MAX = 64
 
 def feed_page_lookup(
     user: User, *, topic: str, number: int, size: int, base: str
-) -> tuple[str, Any | None]:
+) -> tuple[str, Any | None, str]:
     """The page's key (the organisation's feed version, the caller's audience and language,
-    the filters, the page, and the site address its links are written with) and what
-    feed_page_set kept under it, or None.
+    the filters, the page, and the site address its links are written with), what
+    feed_page_set kept under it or None, and the version.
 
     The version, the caller's teams and the page are asked for in one round trip, under
     the version and teams this process saw last (the page only when this process does not
@@ -142,7 +142,7 @@ def feed_page_lookup(
             kept = cache.get(key)
         if kept is not None:
             _local_remember(key, kept)
-    return key, None if kept is None else _still_valid(kept)
+    return key, None if kept is None else _still_valid(kept), version
 
 
 def _local_remember(key: str, kept: tuple[datetime | None, Any]) -> None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from content import calendar, chains, compliance, selectors, services
+from content import calendar, chains, compliance, feed_cache, selectors, services
 from content.extensions import feed_cards_prepare
 from content.forms import (
     ChainForm,
@@ -80,8 +80,29 @@ def feed(request: MemberRequest) -> HttpResponse:
     topic, q = request.GET.get("topic", ""), request.GET.get("q", "").strip()
     new_only = request.GET.get("new") == "1"
     contents = selectors.feed_items(user, topic=topic, q=q, new_only=new_only)
-    # The total comes with the page's rows (a window count), not from a COUNT before them.
-    page = CountInPagePaginator(contents, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page", "1")
+    kept, key, version = None, None, None
+    if not q and not new_only and number.isdigit() and int(number) > 0:
+        # Which items a page holds, and the total, are kept per audience like the API's
+        # pages (content/feed_cache.py); the items themselves are read by id.
+        key, kept, version = feed_cache.feed_page_lookup(
+            user, topic=topic, number=int(number), size=PAGE_SIZE, base="html"
+        )
+    if kept is not None:
+        ids, total = kept
+        rows = {content.pk: content for content in contents.filter(pk__in=ids)}
+        paginator = CountInPagePaginator([], PAGE_SIZE)
+        paginator.__dict__["count"] = total  # Paginator.count is a cached property
+        page = paginator._get_page([rows[pk] for pk in ids if pk in rows], int(number), paginator)
+    else:
+        # The total comes with the page's rows (a window count), not from a COUNT before.
+        page = CountInPagePaginator(contents, PAGE_SIZE).get_page(number)
+        if key is not None and page.number == int(number):
+            feed_cache.feed_page_set(
+                key,
+                ([content.pk for content in page.object_list], page.paginator.count),
+                organization_id=user.organization_id,
+            )
     # One list, read once: the cards' actions and extras (points, challenges) are asked
     # for the whole page at a time.
     page.object_list = selectors.feed_page_complete(list(page.object_list))  # type: ignore[attr-defined]
@@ -100,6 +121,8 @@ def feed(request: MemberRequest) -> HttpResponse:
             "previous_visit": previous_visit,
             "querystring": _querystring(request),
             "charter_pending": selectors.charter_pending(user),
+            # The cards (content/templatetags/feed_cards.py) are kept under this version.
+            **({"feed_version": version} if version else {}),
         },
     )
 

@@ -172,3 +172,34 @@ def test_each_person_is_offered_their_own_caption_from_a_kept_page(org):  # noqa
         assert caption["text"] == f"v{(person.pk + item.pk) % 3}"
         seen.add(caption["text"])
     assert len(seen) > 1  # not one caption for the whole audience
+
+
+def test_the_feed_page_keeps_which_items_a_page_holds_and_follows_a_withdrawal(org):  # noqa: F811
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    _fill(org, 14)
+    client = client_for(org.medic)
+    first = client.get(reverse("feed")).content.decode()
+    with CaptureQueriesContext(connection) as warm:
+        again = client.get(reverse("feed")).content.decode()
+    assert again.count(CARD) == first.count(CARD) == 12
+    assert not any("OVER (" in q["sql"] for q in warm.captured_queries)
+    second = client.get(reverse("feed"), {"page": 2}).content.decode()
+    assert second.count(CARD) == 2
+    recalled = Content.objects.get(title__in=_titles_in(first)[:1])
+    services.content_withdraw(actor=org.editor, content=recalled, reason="Erreur de dosage")
+    after = client.get(reverse("feed")).content.decode()
+    assert recalled.title not in _titles_in(after)
+    assert after.count(CARD) == 12
+    assert client.get(reverse("feed"), {"page": 2}).content.decode().count(CARD) == 1
+
+
+CARD = '<article class="card content-card'
+
+
+def _titles_in(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<h3><a href="[^"]+">([^<]+)</a></h3>', html)
