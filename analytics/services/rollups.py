@@ -384,6 +384,10 @@ def _fill_days(
     start, end = _day_bounds(days[0], zone)[0], _day_bounds(days[-1], zone)[1]
     DailyRollup.objects.filter(organization_id=organization.pk, day__in=days).delete()
     with connection.cursor() as cursor:
+        # The statement's estimated cost is far above PostgreSQL's JIT thresholds at company
+        # scale, and compiling it took 2.2 s of a 10 s month (50,000 people): the plan is a
+        # few hash aggregations, which run as fast interpreted. Only for this transaction.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             _FILL_SQL,
             {
