@@ -154,6 +154,20 @@ ORG_WIDE_ROLES = (Role.ORG_ADMIN, Role.EDITOR, Role.REVIEWER)
 
 
 @dataclass(frozen=True)
+class TeamNode:
+    """A team as the dashboards' scope needs it: read as plain rows (a company of 50,000
+    has thousands of teams, and a model instance each cost most of the page)."""
+
+    pk: int
+    name: str
+    parent_id: int | None
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+@dataclass(frozen=True)
 class Scope:
     """Whose numbers a reader sees. `team_ids` None means the whole organisation;
     `visible_team_ids` is what the team filter may offer."""
@@ -162,12 +176,12 @@ class Scope:
     team_ids: frozenset[int] | None
     visible_team_ids: frozenset[int]
     whole_organization: bool
-    team: Team | None = None
+    team: TeamNode | None = None
     content_ids: frozenset[int] | None = None
     network: str = ""
     # The organisation's teams as the access check read them (id, name, parent): the team
     # filter reuses them instead of reading them again.
-    teams: tuple[Team, ...] = field(default=(), compare=False, repr=False)
+    teams: tuple[TeamNode, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def organization_id(self) -> int:
@@ -194,11 +208,7 @@ def dashboard_scope(user: User, *, team_id: int | None = None) -> Scope:
     organization = user.organization if user.is_authenticated else None
     if organization is None or not user.can_see_dashboards:
         raise Http404
-    teams = list(
-        Team.objects.filter(organization_id=organization.pk)
-        .only("id", "name", "parent_id")
-        .order_by("name", "pk")
-    )
+    teams = _team_nodes(Team.objects.filter(organization_id=organization.pk))
     whole = sees_whole_organization(user)
     if whole:
         visible = frozenset(team.pk for team in teams)
@@ -228,19 +238,17 @@ def dashboard_scope(user: User, *, team_id: int | None = None) -> Scope:
     )
 
 
-def team_choices(scope: Scope) -> list[tuple[Team, int]]:
+def team_choices(scope: Scope) -> list[tuple[TeamNode, int]]:
     """The teams the filter offers, in tree order with their depth: the top levels of the
     reader's tree (TEAM_LEVELS_SHOWN and one more), and the chosen team with the teams
     above it and its own sub-teams, so that one can always go one level further down."""
     if scope.teams:
         teams = [team for team in scope.teams if team.pk in scope.visible_team_ids]
     else:
-        teams = list(
+        teams = _team_nodes(
             Team.objects.filter(
                 organization_id=scope.organization_id, pk__in=scope.visible_team_ids
             )
-            .only("id", "name", "parent_id")
-            .order_by("name")
         )
     ordered = _tree_order(teams)
     wanted = {team.pk for team, depth in ordered if depth <= TEAM_LEVELS_SHOWN}
@@ -254,13 +262,20 @@ def team_choices(scope: Scope) -> list[tuple[Team, int]]:
     return [(team, depth) for team, depth in ordered if team.pk in wanted]
 
 
-def _tree_order(teams: list[Team]) -> list[tuple[Team, int]]:
+def _team_nodes(teams: QuerySet[Team]) -> list[TeamNode]:
+    return [
+        TeamNode(*row)
+        for row in teams.order_by("name", "pk").values_list("id", "name", "parent_id")
+    ]
+
+
+def _tree_order(teams: list[TeamNode]) -> list[tuple[TeamNode, int]]:
     ids = {team.pk for team in teams}
-    children: dict[int | None, list[Team]] = defaultdict(list)
+    children: dict[int | None, list[TeamNode]] = defaultdict(list)
     for team in teams:
         # A visible team whose parent is out of sight is a root for this reader.
         children[team.parent_id if team.parent_id in ids else None].append(team)
-    ordered: list[tuple[Team, int]] = []
+    ordered: list[tuple[TeamNode, int]] = []
 
     def walk(parent: int | None, depth: int) -> None:
         for team in children.get(parent, []):
@@ -695,10 +710,8 @@ def by_team(scope: Scope, period: Period) -> list[TeamRow]:
     if scope.teams:
         teams = [team for team in scope.teams if team.pk in shown]
     else:
-        teams = list(
+        teams = _team_nodes(
             Team.objects.filter(organization_id=scope.organization_id, pk__in=shown)
-            .only("id", "name", "parent_id")
-            .order_by("name")
         )
     ordered = _tree_order(teams)
     links = list(
@@ -838,6 +851,16 @@ class Segment:
     label: str
     definition: str
     members: list[SegmentMember]
+    # How many people the segment holds when `members` lists only the first of them.
+    total: int | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.members) if self.total is None else self.total
+
+
+# The dashboard page names the first of a segment's people; the CSV lists everyone.
+SEGMENT_NAMES_SHOWN = 100
 
 
 def segments(scope: Scope, period: Period) -> list[Segment]:
@@ -922,7 +945,11 @@ def dashboard_numbers(scope: Scope, period: Period, *, interval: str) -> Dashboa
         top_ambassadors=top_ambassadors(scope, period),
         teams=by_team(scope, period),
         networks=by_network(scope, period),
-        segments=segments(scope, period),
+        # Kept with the other numbers (dashboard_cache): only the names the page shows.
+        segments=[
+            replace(segment, members=segment.members[:SEGMENT_NAMES_SHOWN], total=segment.size)
+            for segment in segments(scope, period)
+        ],
     )
 
 

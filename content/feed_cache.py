@@ -145,6 +145,24 @@ def feed_page_lookup(
     return key, None if kept is None else _still_valid(kept), version
 
 
+# The feed page's items for a kept page, as model instances with their related rows, under
+# the page's key (which names the version): a warm page reads none of them again.
+_local_items: OrderedDict[str, list[Any]] = OrderedDict()
+
+
+def feed_items_kept(key: str) -> list[Any] | None:
+    items = _local_items.get(key)
+    if items is not None:
+        _local_items.move_to_end(key)
+    return items
+
+
+def feed_items_keep(key: str, items: list[Any]) -> None:
+    _local_items[key] = items
+    if len(_local_items) > _LOCAL_PAGES_MAX:
+        _local_items.popitem(last=False)
+
+
 def _local_remember(key: str, kept: tuple[datetime | None, Any]) -> None:
     _local_pages[key] = kept
     if len(_local_pages) > _LOCAL_PAGES_MAX:

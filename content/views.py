@@ -3,6 +3,7 @@ library, editor, review queue and calendar, suggestions, guidelines and complian
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from datetime import datetime, timedelta
@@ -90,10 +91,16 @@ def feed(request: MemberRequest) -> HttpResponse:
         )
     if kept is not None:
         ids, total = kept
-        rows = {content.pk: content for content in contents.filter(pk__in=ids)}
+        assert key is not None
+        items = feed_cache.feed_items_kept(key)
+        if items is None:
+            rows = {content.pk: content for content in contents.filter(pk__in=ids)}
+            items = selectors.feed_page_complete([rows[pk] for pk in ids if pk in rows])
+            feed_cache.feed_items_keep(key, items)
         paginator = CountInPagePaginator([], PAGE_SIZE)
         paginator.__dict__["count"] = total  # Paginator.count is a cached property
-        page = paginator._get_page([rows[pk] for pk in ids if pk in rows], int(number), paginator)
+        # Copies: the cards' actions and extras set on them below are this person's.
+        page = paginator._get_page([copy.copy(item) for item in items], int(number), paginator)
     else:
         # The total comes with the page's rows (a window count), not from a COUNT before.
         page = CountInPagePaginator(contents, PAGE_SIZE).get_page(number)
