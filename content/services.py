@@ -989,14 +989,17 @@ def charter_accept(*, user: User, request: HttpRequest | None = None) -> Charter
     return acceptance
 
 
-def feed_visit_record(*, user: User) -> None:
+def feed_visit_record(*, user: User) -> datetime | None:
     """Remember this visit; "new since your last visit" compares with the one before.
-    Reloads within half an hour count as the same visit."""
+    Reloads within half an hour count as the same visit. Returns the previous visit as it
+    stood before this one (what selectors.feed_previous_visit read), in the same query."""
     from content.models import FeedVisit
 
     now = timezone.now()
     visit, created = FeedVisit.objects.get_or_create(user=user, defaults={"last_visit_at": now})
+    before = None if created else visit.previous_visit_at
     if not created and now - visit.last_visit_at > timedelta(minutes=30):
         visit.previous_visit_at = visit.last_visit_at
         visit.last_visit_at = now
         visit.save(update_fields=["previous_visit_at", "last_visit_at"])
+    return before

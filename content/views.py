@@ -114,8 +114,7 @@ def feed(request: MemberRequest) -> HttpResponse:
     # for the whole page at a time.
     page.object_list = selectors.feed_page_complete(list(page.object_list))  # type: ignore[attr-defined]
     feed_cards_prepare(user, page.object_list)  # type: ignore[attr-defined]
-    previous_visit = selectors.feed_previous_visit(user)
-    services.feed_visit_record(user=user)
+    previous_visit = services.feed_visit_record(user=user)
     return render(
         request,
         "content/feed.html",

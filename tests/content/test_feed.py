@@ -218,12 +218,13 @@ def test_new_since_the_last_visit(org):
 
     # A reload ten minutes later is the same visit: "tuesday" is still new.
     with time_machine.travel(wednesday + timedelta(minutes=10), tick=False):
-        services.feed_visit_record(user=org.medic)
+        # What the page shows as "new since": the previous visit before this one.
+        assert services.feed_visit_record(user=org.medic) == monday
         assert titles(org.medic, new_only=True) == ["tuesday"]
 
     # The next day, the last visit was Wednesday.
     with time_machine.travel(wednesday + timedelta(days=1), tick=False):
-        services.feed_visit_record(user=org.medic)
+        assert services.feed_visit_record(user=org.medic) == monday
         assert titles(org.medic, new_only=True) == []
         # Another person's visits are their own.
         assert set(titles(org.rep, new_only=True)) == {"before", "tuesday"}
