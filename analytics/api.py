@@ -132,6 +132,14 @@ def _totals(totals: Totals) -> dict[str, Any]:
     return totals.as_dict()
 
 
+def _teams_data(rows: list[selectors.TeamRow]) -> list[dict[str, Any]]:
+    data = TeamRowSerializer(
+        [{**vars(row), "adoption": row.adoption, "totals": _totals(row.totals)} for row in rows],
+        many=True,
+    ).data
+    return [dict(item) for item in data]  # plain dicts: what the cache keeps
+
+
 def _read(request: Request, filters_class: type[Filters]) -> tuple[Scope, Period, dict[str, Any]]:
     user = api_caller(request)
     # Access first: without dashboards, every parameter is moot (404).
@@ -236,13 +244,4 @@ class TeamsView(AnalyticsView):
     @extend_schema(parameters=[Filters], responses=TeamRowSerializer(many=True))
     def get(self, request: Request) -> Response:
         scope, period, _values = _read(request, Filters)
-        rows = teams_cached(scope, period)
-        return Response(
-            TeamRowSerializer(
-                [
-                    {**vars(row), "adoption": row.adoption, "totals": _totals(row.totals)}
-                    for row in rows
-                ],
-                many=True,
-            ).data
-        )
+        return Response(teams_cached(scope, period, _teams_data))

@@ -30,7 +30,7 @@ from analytics.models import FillState
 from analytics.selectors import DashboardNumbers, Period, Scope, Summary, TeamRow
 
 T = TypeVar("T")
-KEY_VERSION = 1
+KEY_VERSION = 2
 # Answers of a superseded watermark are never read again; this only bounds the memory they
 # hold (a pass every five minutes moves every key long before).
 CACHE_SECONDS = 60 * 60
@@ -102,8 +102,10 @@ def summary_cached(scope: Scope, period: Period) -> Summary:
     return replace(summary, currency=selectors.rates_for(scope.organization).currency)
 
 
-def teams_cached(scope: Scope, period: Period) -> list[TeamRow]:
-    return dashboard_cached(scope, period, "teams", lambda: selectors.by_team(scope, period))
+def teams_cached(scope: Scope, period: Period, shape: Callable[[list[TeamRow]], T]) -> T:
+    """Every team row in scope as `shape` turns them out (the API keeps its serialized
+    answer: a company's thousands of rows cost more to serialize than to read)."""
+    return dashboard_cached(scope, period, "teams", lambda: shape(selectors.by_team(scope, period)))
 
 
 def dashboard_numbers_cached(scope: Scope, period: Period, *, interval: str) -> DashboardNumbers:

@@ -935,15 +935,19 @@ class DashboardNumbers:
     teams: list[TeamRow]
     networks: list[NetworkRow]
     segments: list[Segment]
+    # Teams further down than the page's table shows (team_rows_shown): not kept.
+    teams_left_out: int = 0
 
 
 def dashboard_numbers(scope: Scope, period: Period, *, interval: str) -> DashboardNumbers:
+    teams, teams_left_out = team_rows_shown(by_team(scope, period))
     return DashboardNumbers(
         summary=summary(scope, period),
         points=timeseries(scope, period, interval=interval),
         top_contents=top_contents(scope, period),
         top_ambassadors=top_ambassadors(scope, period),
-        teams=by_team(scope, period),
+        teams=teams,
+        teams_left_out=teams_left_out,
         networks=by_network(scope, period),
         # Kept with the other numbers (dashboard_cache): only the names the page shows.
         segments=[

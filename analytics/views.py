@@ -112,7 +112,7 @@ def dashboards(request: MemberRequest) -> HttpResponse:
         "segments": numbers.segments,
         "challenges": selectors.challenges_in_period(scope, period),
     }
-    context["teams"], context["teams_left_out"] = selectors.team_rows_shown(numbers.teams)
+    context["teams"], context["teams_left_out"] = numbers.teams, numbers.teams_left_out
     context["team_querystring"] = _without(filters.querystring, "team")
     return _render(request, "analytics/dashboards.html", "analytics/_dashboard_body.html", context)
 
