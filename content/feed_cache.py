@@ -13,8 +13,8 @@ What is personal is not kept in the page: the caller's teams are part of its key
 per person under the version, which any change of a person's teams replaces) and the
 caption offered to each person is picked per request among the kept ones (content/api.py
 feed_items_for). A process that served the person before asks for the version, their teams
-and the page in one round trip to the cache (feed_page_lookup), with no query. A change of the compliance rules (which shape the captions'
-previews) sets a new version too. Searches and "new since my previous visit" are read from
+and the page in one round trip to the cache (feed_page_lookup), with no query. A change of
+the compliance rules (which shape the captions' previews) sets a new version too. Searches and "new since my previous visit" are read from
 the database each time."""
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ _seen_audiences: dict[tuple[int, int], str] = {}
 _SEEN_AUDIENCES_MAX = 20_000
 # The pages this process read or kept last, under their full keys: a key names the
 # version, so a page kept here is exactly as current as the cache's copy, without the
-# transfer and the unpickling of tens of kilobytes.
+# transfer and the unpickling of tens of kilobytes. The oldest kept goes first (no
+# reordering on a read: nothing here can fail when two threads share a process).
 _local_pages: OrderedDict[str, tuple[datetime | None, Any]] = OrderedDict()
 _LOCAL_PAGES_MAX = 64
 
@@ -133,9 +134,7 @@ def feed_page_lookup(
     _seen_audiences[(organization_id, user.pk)] = audience
     key = _page_cache_key(organization_id, version, audience, user, rest)
     kept = _local_pages.get(key)
-    if kept is not None:
-        _local_pages.move_to_end(key)
-    else:
+    if kept is None:
         if key in found:
             kept = found[key]
         elif key != guessed_page:  # not asked for yet
@@ -151,10 +150,7 @@ _local_items: OrderedDict[str, list[Any]] = OrderedDict()
 
 
 def feed_items_kept(key: str) -> list[Any] | None:
-    items = _local_items.get(key)
-    if items is not None:
-        _local_items.move_to_end(key)
-    return items
+    return _local_items.get(key)
 
 
 def feed_items_keep(key: str, items: list[Any]) -> None:

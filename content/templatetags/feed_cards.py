@@ -22,7 +22,7 @@ register = template.Library()
 
 CARD_TEMPLATE = "content/_card.html"
 _KEPT_SECONDS = 60
-_KEPT_MAX = 512
+_KEPT_MAX = 512  # the oldest kept goes first
 _kept: OrderedDict[tuple[Any, ...], tuple[float, SafeString]] = OrderedDict()
 
 
@@ -55,7 +55,6 @@ def feed_card(context: template.Context, content: Any) -> SafeString:
     now = time.monotonic()
     kept = _kept.get(key)
     if kept is not None and kept[0] > now:
-        _kept.move_to_end(key)
         return kept[1]
     card = context.template.engine.get_template(CARD_TEMPLATE)
     with context.push(content=content):
