@@ -247,24 +247,9 @@ def accounts_remind_expiry(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def account_credentials(*, account_id: int) -> Credentials:
-    """The account's credentials, refreshed first when they expire within a minute. A
-    refresh runs under the account's row lock: X refresh tokens are single use, and two
-    workers refreshing at once would kill the chain. Credentials good for more than a
-    minute are read without the lock (no transaction, nothing written)."""
-    current = SocialAccount.objects.filter(pk=account_id).first()
-    if (
-        current is not None
-        and current.status == AccountStatus.ACTIVE
-        and not (current.expires_at and current.expires_at < timezone.now() + timedelta(minutes=1))
-    ):
-        access_token = token_decrypt(current.access_token)
-        if access_token:
-            return Credentials(
-                external_id=current.external_id,
-                access_token=access_token,
-                refresh_token=token_decrypt(current.refresh_token),
-                expires_at=current.expires_at,
-            )
+    """The account's credentials, refreshed first when they expire within a minute. Runs
+    under the account's row lock: X refresh tokens are single use, and two workers
+    refreshing at once would kill the chain."""
     refused: NeedsReconnect | None = None
     with transaction.atomic():
         # NO KEY UPDATE still serialises refreshes, but does not block the foreign-key
